@@ -1,0 +1,66 @@
+/**
+ * One catalogue of stable error codes for every Verity component. Each code has an HTTP status and a
+ * hint saying what to do. Never reuse a retired code: add a new one.
+ */
+export const errorCatalogue = {
+  BAD_REQUEST: { status: 400, hint: 'Check the request body against the OpenAPI document at /openapi.json.' },
+  INVALID_INPUT: { status: 400, hint: "Match the model's declared inputs (see `verity model info`)." },
+  INPUT_TOO_LARGE: { status: 413, hint: 'Send a smaller input, or raise the node limit (maxInputBytes).' },
+  INVALID_MODEL_FILE: { status: 422, hint: 'Upload a complete, valid ONNX file.' },
+  DIGEST_MISMATCH: { status: 422, hint: 'The bytes received do not hash to the CID claimed: re-send the file.' },
+  INVALID_CID: { status: 400, hint: 'A model CID is CIDv1, raw codec, sha2-256, e.g. bafkrei...' },
+  INVALID_NAME: { status: 400, hint: 'Names are owner/name with [a-z0-9._-], releases are MAJOR.MINOR like 1.00.' },
+  NOT_FOUND: { status: 404, hint: 'Check the name or id; `verity model search` lists what exists.' },
+  MODEL_NOT_FOUND: { status: 404, hint: 'Push the model first (`verity model push`) or check the CID or name@release.' },
+  RECEIPT_NOT_FOUND: { status: 404, hint: 'Receipts are kept by the node that issued them; check the id and the node.' },
+  ALREADY_EXISTS: { status: 409, hint: 'Pick another name or release number; published releases never change.' },
+  RELEASE_PUBLISHED: { status: 409, hint: 'Published releases are immutable: create a new release.' },
+  UNSUPPORTED_MODE: { status: 400, hint: 'This node serves the modes listed in GET /v1/health.' },
+  UNAUTHORIZED: { status: 401, hint: 'Send an API key in Authorization: Bearer KEY.' },
+  FORBIDDEN: { status: 403, hint: 'The key lacks the scope or does not own this data.' },
+  RATE_LIMITED: { status: 429, hint: 'Slow down; retry after the time in Retry-After.' },
+  TIMEOUT: { status: 504, hint: 'The work exceeded its time limit; raise the timeout or use a smaller input.' },
+  OVERLOADED: { status: 503, hint: 'The node is at capacity; retry shortly or use another node.' },
+  RUNTIME_ERROR: { status: 500, hint: 'The model failed while running; check the input against the model card.' },
+  VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
+  INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
+} as const satisfies Record<string, { status: number; hint: string }>
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+export type VerityErrorOptions = {
+  details?: Record<string, unknown> | undefined
+  cause?: unknown
+  hint?: string | undefined
+}
+
+/**
+ * Base error of every Verity package: a stable `code`, a short message naming what was wrong and where,
+ * structured `details`, and a hint saying what to do.
+ */
+export class VerityError extends Error {
+  override name = 'VerityError'
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown>
+  readonly hint: string
+
+  constructor(code: ErrorCode, message: string, options: VerityErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.details = options.details ?? {}
+    this.hint = options.hint ?? errorCatalogue[code].hint
+  }
+
+  get status(): number {
+    return errorCatalogue[this.code].status
+  }
+
+  /** The wire form: `{ error: { code, message, details } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string; details: Record<string, unknown>; hint: string } } {
+    return { error: { code: this.code, message: this.message, details: this.details, hint: this.hint } }
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value)
+}

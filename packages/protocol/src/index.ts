@@ -1,0 +1,23 @@
+/**
+ * @verity/protocol — the floor every other Verity package stands on. Canonical encodings are
+ * specified in the module that implements them: tensor.ts (VTS1 tensor sets), canonicalJson.ts
+ * (RFC 8785), cid.ts (model identity), receipt.ts (EIP-712 receipts), merkle.ts (settlement trees).
+ */
+export { bytesToHex, hexToBytes, concatBytes, equalBytes, isBytes32, utf8, type Hex } from './bytes.ts'
+export { canonicalJson } from './canonicalJson.ts'
+export { cidForBytes, cidFromSha256, cidDigest, cidFromDigest, parseCid, isCid } from './cid.ts'
+export { errorCatalogue, VerityError, isErrorCode, type ErrorCode, type VerityErrorOptions } from './errors.ts'
+export { toChecksumAddress, isAddress, sameAddress, publicKeyToAddress, privateKeyToAddress, generatePrivateKey, type Address } from './address.ts'
+export {
+  dtypes, dtypeCode, isDType, elementCount, flattenNested, tensorFromValues, tensorFromJson, tensorToJson, tensorMapToJson, tensorMapFromJson,
+  encodeTensorSet, hashTensorSet, type DType, type Tensor, type TensorMap, type TensorJson, type TensorMapJson,
+} from './tensor.ts'
+export {
+  modes, modeCode, ZERO_HASH, receiptDomainName, receiptDomainVersion, receiptTypeString, receiptTypes, receiptDomain, receiptTypeHash,
+  domainSeparator, assertReceipt, receiptStructHash, receiptDigest, signReceipt, recoverReceiptSigner, normalizeReceipt, type Mode, type Receipt,
+} from './receipt.ts'
+export { merkleLeaf, merkleRoot, merkleProof, verifyMerkleProof } from './merkle.ts'
+export { parseRepoName, parseRelease, formatRelease, parseModelRef, type RepoName, type Release, type ModelRef } from './names.ts'
+export {
+  verifyInferenceResult, type InferenceResult, type CheckId, type CheckOutcome, type VerifyResultOptions, type VerifyResultReturnType,
+} from './result.ts'

@@ -1,0 +1,145 @@
+/**
+ * Receipts: EIP-712 typed data signed with the node's secp256k1 key, so that Solidity can check them
+ * with ecrecover. Specified once, here:
+ *
+ *   domain  = EIP712Domain(string name,string version,uint256 chainId)  name "Verity", version "1"
+ *   Receipt(bytes32 requestId,bytes32 modelDigest,bytes32 inputHash,bytes32 outputHash,uint8 mode,
+ *           bytes32 proofHash,address node,uint64 timestamp)
+ *   digest  = keccak256(0x1901 || domainSeparator || hashStruct(receipt))
+ *   signature = r || s || v (65 bytes, v in {27, 28}, low-s per EIP-2)
+ *
+ * modelDigest is the sha2-256 digest inside the model's CID; inputHash and outputHash are tensor-set
+ * hashes (tensor.ts); proofHash is zero for VANILLA and commits to the proof in the other modes.
+ */
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { bytesToHex, concatBytes, hexToBytes, isBytes32, utf8, type Hex } from './bytes.ts'
+import { isAddress, publicKeyToAddress, toChecksumAddress, type Address } from './address.ts'
+
+export const modes = ['VANILLA', 'ZKML', 'TEE', 'QUORUM'] as const
+export type Mode = (typeof modes)[number]
+export const modeCode: Record<Mode, number> = { VANILLA: 0, ZKML: 1, TEE: 2, QUORUM: 3 }
+
+export const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`
+
+export const receiptDomainName = 'Verity'
+export const receiptDomainVersion = '1'
+
+export const receiptTypeString =
+  'Receipt(bytes32 requestId,bytes32 modelDigest,bytes32 inputHash,bytes32 outputHash,uint8 mode,bytes32 proofHash,address node,uint64 timestamp)'
+const domainTypeString = 'EIP712Domain(string name,string version,uint256 chainId)'
+
+/** EIP-712 types for viem / ethers users who want to check receipts with their own library. */
+export const receiptTypes = {
+  Receipt: [
+    { name: 'requestId', type: 'bytes32' },
+    { name: 'modelDigest', type: 'bytes32' },
+    { name: 'inputHash', type: 'bytes32' },
+    { name: 'outputHash', type: 'bytes32' },
+    { name: 'mode', type: 'uint8' },
+    { name: 'proofHash', type: 'bytes32' },
+    { name: 'node', type: 'address' },
+    { name: 'timestamp', type: 'uint64' },
+  ],
+} as const
+
+/** A receipt as carried in JSON. `chainId` selects the EIP-712 domain it was signed under. */
+export type Receipt = {
+  requestId: Hex
+  modelDigest: Hex
+  inputHash: Hex
+  outputHash: Hex
+  mode: Mode
+  proofHash: Hex
+  node: Address
+  /** Unix seconds. */
+  timestamp: number
+  chainId: number
+}
+
+export function receiptDomain(chainId: number): { name: string; version: string; chainId: number } {
+  return { name: receiptDomainName, version: receiptDomainVersion, chainId }
+}
+
+const keccak = (bytes: Uint8Array): Uint8Array => keccak_256(bytes)
+
+function word(value: bigint): Uint8Array {
+  return hexToBytes(`0x${value.toString(16).padStart(64, '0')}`)
+}
+
+export function receiptTypeHash(): Hex {
+  return bytesToHex(keccak(utf8.encode(receiptTypeString)))
+}
+
+export function domainSeparator(chainId: number): Hex {
+  return bytesToHex(keccak(concatBytes(
+    keccak(utf8.encode(domainTypeString)),
+    keccak(utf8.encode(receiptDomainName)),
+    keccak(utf8.encode(receiptDomainVersion)),
+    word(BigInt(chainId)),
+  )))
+}
+
+/** Throws TypeError naming the first malformed field. */
+export function assertReceipt(receipt: unknown): asserts receipt is Receipt {
+  if (receipt === null || typeof receipt !== 'object') throw new TypeError('receipt expected an object')
+  const r = receipt as Record<string, unknown>
+  for (const field of ['requestId', 'modelDigest', 'inputHash', 'outputHash', 'proofHash'] as const) {
+    if (!isBytes32(r[field])) throw new TypeError(`receipt.${field} expected lower-case 0x-hex bytes32, got ${JSON.stringify(r[field])}`)
+  }
+  if (!(modes as readonly unknown[]).includes(r.mode)) throw new TypeError(`receipt.mode expected one of ${modes.join(', ')}, got ${JSON.stringify(r.mode)}`)
+  if (!isAddress(r.node)) throw new TypeError(`receipt.node expected an address, got ${JSON.stringify(r.node)}`)
+  if (!Number.isSafeInteger(r.timestamp) || (r.timestamp as number) < 0) throw new TypeError(`receipt.timestamp expected unix seconds, got ${JSON.stringify(r.timestamp)}`)
+  if (!Number.isSafeInteger(r.chainId) || (r.chainId as number) < 0) throw new TypeError(`receipt.chainId expected a non-negative integer, got ${JSON.stringify(r.chainId)}`)
+}
+
+/** hashStruct(receipt) per EIP-712. */
+export function receiptStructHash(receipt: Receipt): Hex {
+  assertReceipt(receipt)
+  return bytesToHex(keccak(concatBytes(
+    hexToBytes(receiptTypeHash()),
+    hexToBytes(receipt.requestId),
+    hexToBytes(receipt.modelDigest),
+    hexToBytes(receipt.inputHash),
+    hexToBytes(receipt.outputHash),
+    word(BigInt(modeCode[receipt.mode])),
+    hexToBytes(receipt.proofHash),
+    word(BigInt(receipt.node)),
+    word(BigInt(receipt.timestamp)),
+  )))
+}
+
+/** The EIP-712 digest that is signed; also the receipt's id. */
+export function receiptDigest(receipt: Receipt): Hex {
+  return bytesToHex(keccak(concatBytes(Uint8Array.of(0x19, 0x01), hexToBytes(domainSeparator(receipt.chainId)), hexToBytes(receiptStructHash(receipt)))))
+}
+
+/** Signs a receipt; returns r || s || v as 0x-hex (65 bytes). */
+export function signReceipt(receipt: Receipt, privateKey: Hex): Hex {
+  const digest = hexToBytes(receiptDigest(receipt))
+  // noble's 'recovered' format is recovery || r || s; Ethereum wants r || s || (27 + recovery).
+  const sig = secp256k1.sign(digest, hexToBytes(privateKey, 'privateKey'), { prehash: false, lowS: true, format: 'recovered' })
+  return bytesToHex(concatBytes(sig.subarray(1, 65), Uint8Array.of(27 + sig[0]!)))
+}
+
+/** The address that signed this receipt, or null when the signature is malformed or does not recover. */
+export function recoverReceiptSigner(receipt: Receipt, signature: string): Address | null {
+  if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return null
+  const bytes = hexToBytes(signature)
+  const v = bytes[64]!
+  const recovery = v >= 27 ? v - 27 : v
+  if (recovery !== 0 && recovery !== 1) return null
+  try {
+    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact')
+    // EIP-2: reject high-s signatures (malleable), as ecrecover users are told to.
+    if (sig.hasHighS()) return null
+    const publicKey = sig.addRecoveryBit(recovery).recoverPublicKey(hexToBytes(receiptDigest(receipt))).toBytes(false)
+    return publicKeyToAddress(publicKey)
+  } catch {
+    return null
+  }
+}
+
+export function normalizeReceipt(receipt: Receipt): Receipt {
+  return { ...receipt, node: toChecksumAddress(receipt.node) }
+}

@@ -1,0 +1,272 @@
+/**
+ * Canonical tensor encoding (Verity Tensor Set, "VTS1"). Specified once, here:
+ *
+ *   tensorSet := "VTS1" u32(count) tensor*          tensors sorted by name (UTF-8 bytes, ascending)
+ *   tensor    := u32(len(name)) name u8(dtype) u32(rank) u64(dim)* data
+ *   data      := elements in row-major order, little-endian, fixed width per dtype;
+ *                bool as one byte 0/1; string as u32(len) UTF-8 bytes per element
+ *
+ * All integers in the framing are little-endian. Float NaNs are canonicalised to the quiet NaN
+ * (0x7fc00000 / 0x7ff8000000000000) so that equal values hash equally; -0 stays -0.
+ * tensorSetHash = sha2-256(tensorSet), written as 0x-hex bytes32. The hash is order-independent
+ * because the names are sorted before encoding.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, concatBytes, utf8, type Hex } from './bytes.ts'
+import { VerityError } from './errors.ts'
+
+export const dtypes = ['float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool', 'string'] as const
+export type DType = (typeof dtypes)[number]
+
+/** Wire codes of the dtypes (stable: never renumber). */
+export const dtypeCode: Record<DType, number> = {
+  float32: 1, float64: 2, int8: 3, int16: 4, int32: 5, int64: 6, uint8: 7, uint16: 8, uint32: 9, uint64: 10, bool: 11, string: 12,
+}
+
+const byteWidth: Partial<Record<DType, number>> = {
+  float32: 4, float64: 8, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
+}
+
+/** In-memory tensor: flat typed data in row-major order. */
+export type Tensor =
+  | { dtype: 'float32'; shape: number[]; data: Float32Array }
+  | { dtype: 'float64'; shape: number[]; data: Float64Array }
+  | { dtype: 'int8'; shape: number[]; data: Int8Array }
+  | { dtype: 'int16'; shape: number[]; data: Int16Array }
+  | { dtype: 'int32'; shape: number[]; data: Int32Array }
+  | { dtype: 'int64'; shape: number[]; data: BigInt64Array }
+  | { dtype: 'uint8'; shape: number[]; data: Uint8Array }
+  | { dtype: 'uint16'; shape: number[]; data: Uint16Array }
+  | { dtype: 'uint32'; shape: number[]; data: Uint32Array }
+  | { dtype: 'uint64'; shape: number[]; data: BigUint64Array }
+  | { dtype: 'bool'; shape: number[]; data: Uint8Array }
+  | { dtype: 'string'; shape: number[]; data: string[] }
+
+export type TensorMap = Record<string, Tensor>
+
+/**
+ * JSON form of a tensor: flat `data` in row-major order. 64-bit integers are decimal strings (JSON
+ * numbers lose precision past 2^53); non-finite floats are the strings "NaN", "Infinity", "-Infinity";
+ * bools are true/false.
+ */
+export type TensorJson = { dtype: DType; shape: number[]; data: Array<number | string | boolean> }
+export type TensorMapJson = Record<string, TensorJson>
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === 'string' && (dtypes as readonly string[]).includes(value)
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1
+  for (const d of shape) n *= d
+  return n
+}
+
+function invalid(message: string, details: Record<string, unknown>): VerityError {
+  return new VerityError('INVALID_INPUT', message, { details })
+}
+
+function assertShape(shape: unknown, where: string): asserts shape is number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw invalid(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, { tensor: where })
+  }
+}
+
+/** Flattens nested arrays (row-major) and infers the shape; ragged arrays are an error. */
+export function flattenNested(value: unknown, where: string): { shape: number[]; flat: unknown[] } {
+  const shape: number[] = []
+  let probe: unknown = value
+  while (Array.isArray(probe)) {
+    shape.push(probe.length)
+    probe = probe[0]
+  }
+  const flat: unknown[] = []
+  const walk = (node: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(node)) throw invalid(`${where}: ragged nested array at ${path} (expected a scalar)`, { tensor: where, path })
+      flat.push(node)
+      return
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      throw invalid(`${where}: ragged nested array at ${path}: expected ${shape[depth]} items, got ${Array.isArray(node) ? node.length : typeof node}`, { tensor: where, path })
+    }
+    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`)
+  }
+  walk(value, 0, '')
+  return { shape, flat }
+}
+
+function toFloat(v: unknown, where: string, i: number): number {
+  if (typeof v === 'number') return v
+  if (v === 'NaN') return Number.NaN
+  if (v === 'Infinity') return Number.POSITIVE_INFINITY
+  if (v === '-Infinity') return Number.NEGATIVE_INFINITY
+  throw invalid(`${where}: element ${i} is ${JSON.stringify(v)}, expected a number`, { tensor: where, index: i })
+}
+
+function toInt(v: unknown, where: string, i: number, min: number, max: number, dtype: DType): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(`${where}: element ${i} is ${JSON.stringify(v)}, expected an integer in ${dtype} range [${min}, ${max}]`, { tensor: where, index: i })
+  }
+  return v
+}
+
+function toBig(v: unknown, where: string, i: number, min: bigint, max: bigint, dtype: DType): bigint {
+  let b: bigint
+  if (typeof v === 'bigint') b = v
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v)
+  else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v)
+  else throw invalid(`${where}: element ${i} is ${JSON.stringify(v)}, expected a ${dtype} integer (number or decimal string)`, { tensor: where, index: i })
+  if (b < min || b > max) throw invalid(`${where}: element ${i} = ${b} is out of ${dtype} range`, { tensor: where, index: i })
+  return b
+}
+
+const intRanges: Record<string, [number, number]> = {
+  int8: [-128, 127], int16: [-32768, 32767], int32: [-2147483648, 2147483647],
+  uint8: [0, 255], uint16: [0, 65535], uint32: [0, 4294967295],
+}
+
+/** Builds a typed tensor from a dtype, shape and flat JS values, checking every element. */
+export function tensorFromValues(dtype: DType, shape: number[], values: readonly unknown[], where = 'tensor'): Tensor {
+  assertShape(shape, where)
+  const n = elementCount(shape)
+  if (values.length !== n) {
+    throw invalid(`${where}: shape ${JSON.stringify(shape)} needs ${n} elements, got ${values.length}`, { tensor: where, shape, elements: values.length })
+  }
+  switch (dtype) {
+    case 'float32':
+      return { dtype, shape, data: Float32Array.from(values, (v, i) => toFloat(v, where, i)) }
+    case 'float64':
+      return { dtype, shape, data: Float64Array.from(values, (v, i) => toFloat(v, where, i)) }
+    case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32': {
+      const [min, max] = intRanges[dtype]!
+      const ctor = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array }[dtype]
+      const data = new ctor(values.length)
+      for (let i = 0; i < values.length; i++) data[i] = toInt(values[i], where, i, min, max, dtype)
+      return { dtype, shape, data } as Tensor
+    }
+    case 'int64':
+      return { dtype, shape, data: BigInt64Array.from(values, (v, i) => toBig(v, where, i, -(2n ** 63n), 2n ** 63n - 1n, dtype)) }
+    case 'uint64':
+      return { dtype, shape, data: BigUint64Array.from(values, (v, i) => toBig(v, where, i, 0n, 2n ** 64n - 1n, dtype)) }
+    case 'bool':
+      return { dtype, shape, data: Uint8Array.from(values, (v, i) => {
+        if (v === true || v === 1) return 1
+        if (v === false || v === 0) return 0
+        throw invalid(`${where}: element ${i} is ${JSON.stringify(v)}, expected a boolean`, { tensor: where, index: i })
+      }) }
+    case 'string':
+      return { dtype, shape, data: values.map((v, i) => {
+        if (typeof v !== 'string') throw invalid(`${where}: element ${i} is ${JSON.stringify(v)}, expected a string`, { tensor: where, index: i })
+        return v
+      }) }
+  }
+}
+
+/** Parses one tensor in JSON form `{dtype, shape, data}` (data flat or nested). */
+export function tensorFromJson(json: unknown, where = 'tensor'): Tensor {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw invalid(`${where}: expected {dtype, shape, data}, got ${Array.isArray(json) ? 'an array' : typeof json}`, { tensor: where })
+  }
+  const { dtype, shape, data } = json as Record<string, unknown>
+  if (!isDType(dtype)) throw invalid(`${where}: unknown dtype ${JSON.stringify(dtype)}; valid: ${dtypes.join(', ')}`, { tensor: where, dtype })
+  if (!Array.isArray(data)) throw invalid(`${where}: data must be an array`, { tensor: where })
+  const flat = data.some(Array.isArray) ? flattenNested(data, where).flat : data
+  return tensorFromValues(dtype, shape as number[], flat, where)
+}
+
+/** JSON form of a tensor (see TensorJson). */
+export function tensorToJson(tensor: Tensor): TensorJson {
+  const values: Array<number | string | boolean> = []
+  switch (tensor.dtype) {
+    case 'float32': case 'float64':
+      for (const v of tensor.data) values.push(Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity')
+      break
+    case 'int64': case 'uint64':
+      for (const v of tensor.data) values.push(v.toString())
+      break
+    case 'bool':
+      for (const v of tensor.data) values.push(v !== 0)
+      break
+    case 'string':
+      values.push(...tensor.data)
+      break
+    default:
+      for (const v of tensor.data) values.push(v)
+  }
+  return { dtype: tensor.dtype, shape: [...tensor.shape], data: values }
+}
+
+export function tensorMapToJson(map: TensorMap): TensorMapJson {
+  const out: TensorMapJson = {}
+  for (const name of Object.keys(map).sort()) out[name] = tensorToJson(map[name]!)
+  return out
+}
+
+export function tensorMapFromJson(json: unknown, where = 'input'): TensorMap {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw invalid(`${where}: expected an object of named tensors`, {})
+  const out: TensorMap = {}
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) out[name] = tensorFromJson(value, `${where}.${name}`)
+  return out
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n, true)
+  return b
+}
+
+function u64(n: number): Uint8Array {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), true)
+  return b
+}
+
+function dataBytes(tensor: Tensor): Uint8Array {
+  const n = tensor.dtype === 'string' ? tensor.data.length : tensor.data.length
+  if (tensor.dtype === 'string') return concatBytes(...tensor.data.flatMap((s) => { const b = utf8.encode(s); return [u32(b.length), b] }))
+  const width = byteWidth[tensor.dtype]!
+  const out = new Uint8Array(n * width)
+  const view = new DataView(out.buffer)
+  const d = tensor.data
+  switch (tensor.dtype) {
+    case 'float32':
+      for (let i = 0; i < n; i++) { const v = (d as Float32Array)[i]!; if (Number.isNaN(v)) view.setUint32(i * 4, 0x7fc00000, true); else view.setFloat32(i * 4, v, true) }
+      break
+    case 'float64':
+      for (let i = 0; i < n; i++) { const v = (d as Float64Array)[i]!; if (Number.isNaN(v)) view.setBigUint64(i * 8, 0x7ff8000000000000n, true); else view.setFloat64(i * 8, v, true) }
+      break
+    case 'int8': for (let i = 0; i < n; i++) view.setInt8(i, (d as Int8Array)[i]!); break
+    case 'uint8': case 'bool': for (let i = 0; i < n; i++) view.setUint8(i, (d as Uint8Array)[i]! ? (tensor.dtype === 'bool' ? 1 : (d as Uint8Array)[i]!) : 0); break
+    case 'int16': for (let i = 0; i < n; i++) view.setInt16(i * 2, (d as Int16Array)[i]!, true); break
+    case 'uint16': for (let i = 0; i < n; i++) view.setUint16(i * 2, (d as Uint16Array)[i]!, true); break
+    case 'int32': for (let i = 0; i < n; i++) view.setInt32(i * 4, (d as Int32Array)[i]!, true); break
+    case 'uint32': for (let i = 0; i < n; i++) view.setUint32(i * 4, (d as Uint32Array)[i]!, true); break
+    case 'int64': for (let i = 0; i < n; i++) view.setBigInt64(i * 8, (d as BigInt64Array)[i]!, true); break
+    case 'uint64': for (let i = 0; i < n; i++) view.setBigUint64(i * 8, (d as BigUint64Array)[i]!, true); break
+  }
+  return out
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+/** The canonical VTS1 bytes of a set of named tensors. */
+export function encodeTensorSet(map: TensorMap): Uint8Array {
+  const names = Object.keys(map).sort(compareUtf8)
+  const parts: Uint8Array[] = [utf8.encode('VTS1'), u32(names.length)]
+  for (const name of names) {
+    const t = map[name]!
+    const n = elementCount(t.shape)
+    if (t.data.length !== n) throw invalid(`${name}: shape ${JSON.stringify(t.shape)} needs ${n} elements, data has ${t.data.length}`, { tensor: name })
+    const nameBytes = utf8.encode(name)
+    parts.push(u32(nameBytes.length), nameBytes, Uint8Array.of(dtypeCode[t.dtype]), u32(t.shape.length), ...t.shape.map(u64), dataBytes(t))
+  }
+  return concatBytes(...parts)
+}
+
+/** sha2-256 of the canonical encoding: the inputHash / outputHash a receipt commits to. */
+export function hashTensorSet(map: TensorMap): Hex {
+  return bytesToHex(sha256(encodeTensorSet(map)))
+}
