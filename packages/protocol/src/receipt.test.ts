@@ -19,7 +19,7 @@ test('receipt digests match viem hashTypedData (independent EIP-712 implementati
     const expected = hashTypedData({ domain: receiptDomain(receipt.chainId), types: receiptTypes, primaryType: 'Receipt', message: viemMessage(receipt) })
     assert.equal(receiptDigest(receipt), expected)
   }
-  assert.equal(domainSeparator(31337), hashDomain({ domain: receiptDomain(31337), types: { EIP712Domain: [
+  assert.equal(domainSeparator(31337), hashDomain({ domain: { ...receiptDomain(31337), chainId: 31337n }, types: { EIP712Domain: [
     { name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }] } }))
   assert.equal(receiptTypeHash(), keccak256(toHex('Receipt(bytes32 requestId,bytes32 modelDigest,bytes32 inputHash,bytes32 outputHash,uint8 mode,bytes32 proofHash,address node,uint64 timestamp)')))
 })
