@@ -21,3 +21,6 @@ export { parseRepoName, parseRelease, formatRelease, parseModelRef, type RepoNam
 export {
   verifyInferenceResult, type InferenceResult, type CheckId, type CheckOutcome, type VerifyResultOptions, type VerifyResultReturnType,
 } from './result.ts'
+export type {
+  Dim, TensorSpecJson, IoSchema, HealthResponse, RepositoryJson, FileJson, ReleaseJson, ModelCardJson, SearchResponse, InferRequest, StoredReceipt,
+} from './api.ts'

@@ -1,0 +1,48 @@
+import type { InferenceResult, Mode, TensorJson } from '@verity/protocol'
+import { createClient } from '@verity/sdk'
+import { readJsonFile, writeFileAtomic } from '../files.ts'
+import { renderChecks } from '../checks.ts'
+import { ExitError } from '../errors.ts'
+import { color, info, out, table } from '../output.ts'
+
+export type InferOptions = { model: string; input: string; mode: string; out?: string; timeout: number; json?: boolean; node: string }
+
+/** `verity infer`: run, verify, print. A result that fails verification exits 1 and is not printed as valid. */
+export async function infer(options: InferOptions): Promise<void> {
+  const input = readJsonFile(options.input)
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ExitError(1, `${options.input} must hold a JSON object of named input tensors, e.g. {"input": {"dtype": "float32", "shape": [1, 4], "data": [1, 2, 3, 4]}}`)
+  }
+  const client = createClient({ url: options.node, timeoutMs: options.timeout })
+  info(color.dim(`Running ${options.model} on ${options.node} (mode ${options.mode})…`))
+  const started = performance.now()
+  const result = await client.infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
+  const elapsed = performance.now() - started
+  const { verification, ...saved } = result
+  if (options.out) writeFileAtomic(options.out, `${JSON.stringify(saved satisfies InferenceResult, null, 2)}\n`)
+  if (options.json) {
+    out(JSON.stringify(result, null, 2))
+    return
+  }
+  out(color.bold('Output'))
+  out(table(Object.entries(result.output).map(([name, t]) => [name, `${t.dtype}[${t.shape.join('×')}]`, summarize(t)])))
+  out()
+  out(color.bold('Verification'))
+  out(renderChecks(verification.checks))
+  out()
+  out(color.dim(`  model ${result.model}\n  receipt ${verification.receiptId}\n  ${elapsed.toFixed(0)} ms round trip`))
+  if (options.out) out(color.dim(`  saved to ${options.out} (check it any time with: verity verify ${options.out})`))
+}
+
+function summarize(t: TensorJson): string {
+  const values = t.data
+  const head = values.slice(0, 6).map((v) => (typeof v === 'number' ? Number(v.toPrecision(5)) : v)).join(', ')
+  let text = `[${head}${values.length > 6 ? `, … (${values.length} values)` : ''}]`
+  const numbers = values.filter((v): v is number => typeof v === 'number')
+  if (numbers.length > 1 && numbers.length === values.length && t.shape.at(-1) === values.length / (t.shape.slice(0, -1).reduce((a, b) => a * b, 1) || 1) && values.length <= 1000 && t.shape.length <= 2) {
+    let best = 0
+    for (let i = 1; i < numbers.length; i++) if (numbers[i]! > numbers[best]!) best = i
+    text += `  argmax ${best}`
+  }
+  return text
+}

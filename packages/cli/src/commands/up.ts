@@ -1,0 +1,43 @@
+import { startNode } from '@verity/node'
+import { color, info, out, table } from '../output.ts'
+
+export type UpOptions = { dataDir: string; port: number; host: string; databaseUrl?: string; seed: boolean; workers?: number }
+
+/** `verity up`: a local node with the hub, seeded with the sample models; runs until Ctrl-C. */
+export async function up(o: UpOptions): Promise<void> {
+  info(color.dim(`Starting Verity in ${o.dataDir}…`))
+  const node = await startNode({
+    dataDir: o.dataDir, port: o.port, host: o.host, databaseUrl: o.databaseUrl, seedSamples: o.seed, workers: o.workers,
+    onSeedProgress: (m) => info(color.dim(`  seeding ${m}`)),
+  })
+  out()
+  out(color.bold(color.green('Verity is up.')))
+  out(table([
+    ['node', node.url],
+    ['signer', `${node.address}  (key in ${node.keyPath}, mode 0600)`],
+    ['openapi', `${node.url}/openapi.json`],
+    ['data', node.dataDir],
+    ['database', node.databaseKind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${node.dataDir}/db`],
+  ]))
+  if (node.models.length > 0) {
+    out()
+    out(color.bold('Models'))
+    out(table(node.models.map((m) => [m.ref, m.cid])))
+    const first = node.models.find((m) => m.ref.startsWith('verity/tiny-mlp')) ?? node.models[0]!
+    out()
+    out(color.bold('Try it'))
+    out(`  echo '${JSON.stringify(first.exampleInput)}' > input.json`)
+    out(`  npx verity infer --model ${first.ref} --input input.json --out result.json`)
+    out('  npx verity verify result.json')
+  }
+  out()
+  out(color.dim('Press Ctrl-C to stop.'))
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      info(color.dim('\nStopping…'))
+      node.close().then(resolve, (error: unknown) => { info(String(error)); resolve() })
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}

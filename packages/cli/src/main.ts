@@ -1,0 +1,132 @@
+/**
+ * Every `verity` command is declared here, with its description, options and examples. Each command's
+ * work lives in src/commands/*.ts, loaded only when that command runs.
+ */
+import { Command, Option } from 'commander'
+import { handleError } from './errors.ts'
+
+const nodeOption = () => new Option('--node <url>', 'node URL').env('VERITY_NODE').default('http://127.0.0.1:8420')
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`
+
+export function buildProgram(): Command {
+  const program = new Command('verity')
+    .description('Verity: verifiable AI inference. Every result comes with a signed receipt that this tool checks.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+
+  program
+    .command('up')
+    .description('Start a local Verity node with the hub, seeded with sample models')
+    .option('--data-dir <dir>', 'where keys, models, database and receipts live', '.verity')
+    .option('--port <port>', 'HTTP port', (v) => Number(v), 8420)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .addOption(new Option('--database-url <url>', 'PostgreSQL instead of the embedded database').env('DATABASE_URL'))
+    .option('--no-seed', 'do not load the sample models')
+    .option('--workers <n>', 'inference worker threads (default: one per core)', (v) => Number(v))
+    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000', 'DATABASE_URL=postgres://localhost/verity verity up'))
+    .action(async (o) => (await import('./commands/up.ts')).up(o))
+
+  const model = program.command('model').description('Publish, find and fetch models in the hub')
+  model
+    .command('create <repo>')
+    .description('Create a model repository owner/name')
+    .option('--description <markdown>', 'model card text (markdown)')
+    .option('--description-file <file>', 'read the model card text from a file')
+    .option('--task <task>', 'e.g. image-classification')
+    .option('--license <license>', 'SPDX license id', 'unknown')
+    .option('--tags <tags>', 'comma-separated tags')
+    .option('--private', 'hide from search')
+    .option('--json', 'print JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model create acme/digits --task image-classification --license MIT --tags mnist,mlp'))
+    .action(async (repo, o) => (await import('./commands/model.ts')).create(repo, o))
+  model
+    .command('release <repo> <release>')
+    .description('Create release MAJOR.MINOR (e.g. 1.00) as a draft, or publish it with --publish (published releases never change)')
+    .option('--publish', 'publish the release (it becomes immutable)')
+    .option('--notes <text>', 'release notes')
+    .option('--json', 'print JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model release acme/digits 1.00', 'verity model release acme/digits 1.00 --publish'))
+    .action(async (repo, release, o) => (await import('./commands/model.ts')).release(repo, release, o))
+  model
+    .command('push <file>')
+    .description('Upload a model file into a release and print its CID')
+    .requiredOption('--repo <repo>', 'owner/name (created if missing)')
+    .option('--release <release>', 'release MAJOR.MINOR (default: the open draft, or the next one)')
+    .option('--path <path>', 'file name inside the release (default: the file name)')
+    .option('--publish', 'publish the release after the upload')
+    .option('--json', 'print a JSON object with `cid`')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model push model.onnx --repo acme/digits --release 1.00', 'verity model push model.onnx --repo acme/digits --json | jq -r .cid'))
+    .action(async (file, o) => (await import('./commands/model.ts')).push(file, o))
+  model
+    .command('pull <model>')
+    .description('Download a model by CID or owner/name@release; the bytes are checked against the CID')
+    .option('-o, --output <file>', 'where to write it (default: the CID + .onnx)')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model pull verity/tiny-mlp@1.00', 'verity model pull bafkrei... -o model.onnx'))
+    .action(async (ref, o) => (await import('./commands/model.ts')).pull(ref, o))
+  model
+    .command('ls [owner]')
+    .description('List repositories (optionally of one owner)')
+    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--json', 'print JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model ls', 'verity model ls paddleocr'))
+    .action(async (owner, o) => (await import('./commands/model.ts')).ls(owner, o))
+  model
+    .command('search [query...]')
+    .description('Search models by text, task, tags and owner')
+    .option('--task <task>', 'filter by task')
+    .option('--tags <tags>', 'comma-separated tags (all must match)')
+    .option('--owner <owner>', 'filter by owner')
+    .option('--sort <order>', 'relevance | name | updated | downloads')
+    .option('--limit <n>', 'page size', (v) => Number(v), 20)
+    .option('--cursor <cursor>', 'next page (printed by the previous page)')
+    .option('--json', 'print JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model search ocr', 'verity model search --task image-classification --tags mnist'))
+    .action(async (query, o) => (await import('./commands/model.ts')).search(query.join(' '), o))
+  model
+    .command('info <repo>')
+    .description('Show a model card: description, releases, files with CIDs, input/output schema')
+    .option('--json', 'print JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity model info paddleocr/text-direction-classifier'))
+    .action(async (repo, o) => (await import('./commands/model.ts')).info(repo, o))
+
+  program
+    .command('infer')
+    .description('Run a model on a node and verify the signed result before printing it')
+    .requiredOption('--model <model>', 'CID, owner/name or owner/name@release')
+    .requiredOption('--input <file>', 'JSON input: {"name": {"dtype","shape","data"}} or {"name": nested arrays}; - for stdin')
+    .addOption(new Option('--mode <mode>', 'proof mode').choices(['vanilla', 'zkml', 'tee', 'quorum']).default('vanilla'))
+    .option('--out <file>', 'save the result (output + receipt) for `verity verify`')
+    .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 60_000)
+    .option('--json', 'print the whole result as JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity infer --model verity/tiny-mlp@1.00 --input input.json', 'verity infer --model bafkrei... --input input.json --out result.json'))
+    .action(async (o) => (await import('./commands/infer.ts')).infer(o))
+
+  program
+    .command('verify <result>')
+    .description('Check a saved result offline: exit 0 when every check passes, 1 when any fails')
+    .option('--signer <address...>', 'only accept receipts signed by these node addresses')
+    .option('--json', 'print the checks as JSON')
+    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...'))
+    .action(async (file, o) => (await import('./commands/verify.ts')).verify(file, o))
+
+  return program
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    process.exitCode = handleError(error)
+  }
+}

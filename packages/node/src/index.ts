@@ -1,0 +1,11 @@
+/**
+ * @verity/node — the Verity node daemon: composes the hub, the ONNX runtime and the receipt store
+ * behind an HTTP API (OpenAPI at /openapi.json). `startNode()` is what `verity up` runs.
+ */
+export { startNode, hubPort, ioSchema, NODE_VERSION, type StartNodeParameters, type RunningNode } from './server.ts'
+export { buildApp, type BuildAppParameters } from './app.ts'
+export { resolveConfig, type NodeConfig } from './config.ts'
+export { loadOrCreateNodeKey, type NodeKey } from './key.ts'
+export { runInference, type InferencePorts } from './inference.ts'
+export { createReceiptStore, receiptMigrations, type ReceiptStore } from './receipts.ts'
+export type { HubPort, InferencePort } from './ports.ts'

@@ -1,0 +1,60 @@
+/**
+ * One inference, read straight down: resolve the model → check the input against its declared
+ * inputs → hash it → run → hash the output → sign the receipt → store it → answer.
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceipt, tensorMapToJson, VerityError, ZERO_HASH,
+  type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type TensorMap,
+} from '@verity/protocol'
+import type { NodeKey } from './key.ts'
+
+/** What inference needs from the hub, the runtime and the receipt store (server.ts wires the real ones). */
+export type InferencePorts = {
+  resolveModel: (ref: string) => Promise<{ cid: string; ref: string }>
+  prepareInputs: (cid: string, raw: Record<string, unknown>) => Promise<TensorMap>
+  /** May take ownership of (detach) the input buffers. */
+  run: (cid: string, inputs: TensorMap, timeoutMs: number) => Promise<TensorMap>
+  saveReceipt: (result: InferenceResult, id: Hex) => Promise<void>
+  key: NodeKey
+  chainId: number
+  defaultTimeoutMs: number
+  now?: () => number
+}
+
+const supportedModes: Mode[] = ['VANILLA']
+
+export async function runInference(ports: InferencePorts, request: InferRequest): Promise<InferenceResult> {
+  const mode = (request.mode ?? 'vanilla').toUpperCase() as Mode
+  if (!supportedModes.includes(mode)) {
+    throw new VerityError('UNSUPPORTED_MODE', `Mode ${mode} is not served by this node; it serves ${supportedModes.join(', ')}.`, { details: { mode, supported: supportedModes } })
+  }
+  const { cid, ref } = await ports.resolveModel(request.model)
+  const inputs = await ports.prepareInputs(cid, request.input)
+  // Hash and serialise the input before running: the runtime takes ownership of its buffers.
+  const inputHash = hashTensorSet(inputs)
+  const inputJson = tensorMapToJson(inputs)
+  const outputs = await ports.run(cid, inputs, request.timeoutMs ?? ports.defaultTimeoutMs)
+  const receipt: Receipt = {
+    requestId: request.requestId ?? (bytesToHex(randomBytes(32)) as Hex),
+    modelDigest: cidDigest(cid),
+    inputHash,
+    outputHash: hashTensorSet(outputs),
+    mode,
+    proofHash: ZERO_HASH,
+    node: ports.key.address,
+    timestamp: Math.floor((ports.now?.() ?? Date.now()) / 1000),
+    chainId: ports.chainId,
+  }
+  const result: InferenceResult = {
+    version: 1,
+    model: cid,
+    input: inputJson,
+    output: tensorMapToJson(outputs),
+    receipt,
+    signature: signReceipt(receipt, ports.key.privateKey),
+    source: { ref },
+  }
+  await ports.saveReceipt(result, receiptDigest(receipt))
+  return result
+}

@@ -1,0 +1,23 @@
+/**
+ * What the HTTP layer needs from the capabilities, in wire types. server.ts adapts @verity/hub,
+ * @verity/runtime and the receipt store to these; routes never touch the capabilities directly.
+ */
+import type { Readable } from 'node:stream'
+import type { FileJson, Hex, InferRequest, InferenceResult, ModelCardJson, ReleaseJson, RepositoryJson, SearchResponse, StoredReceipt } from '@verity/protocol'
+
+export type HubPort = {
+  createRepository(p: { owner: string; name: string; description?: string; task?: string; license?: string; tags?: string[]; visibility?: 'public' | 'private' }): Promise<RepositoryJson>
+  modelCard(owner: string, name: string): Promise<ModelCardJson>
+  createRelease(p: { owner: string; name: string; release: string; notes?: string }): Promise<ReleaseJson>
+  publishRelease(p: { owner: string; name: string; release: string }): Promise<ReleaseJson>
+  uploadFile(p: { owner: string; name: string; release: string; path: string; source: Readable; expectedCid?: string; size?: number }): Promise<FileJson>
+  listFiles(p: { owner: string; name: string; release: string }): Promise<FileJson[]>
+  openBlob(cid: string): Promise<{ size: number; stream: Readable }>
+  search(p: { q?: string; task?: string; tags?: string[]; owner?: string; sort?: string; limit: number; cursor?: string }): Promise<SearchResponse>
+  countModels(): Promise<number>
+}
+
+export type InferencePort = {
+  infer(request: InferRequest): Promise<InferenceResult>
+  getReceipt(id: Hex): Promise<StoredReceipt>
+}

@@ -1,0 +1,82 @@
+/**
+ * The node's receipt store: every receipt it signs, fetchable by id (the EIP-712 digest). Small inputs
+ * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
+ */
+import { migrate, sql, type Database, type Migration } from '@verity/db'
+import { VerityError, type Hex, type InferenceResult, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
+
+type ReceiptTables = {
+  node_receipts: {
+    id: string
+    request_id: string
+    model_cid: string
+    mode: string
+    signer: string
+    issued_at: number
+    receipt: string
+    signature: string
+    input: string | null
+    output: string | null
+    created_at: Date | string
+  }
+}
+
+export const receiptMigrations: Migration[] = [
+  {
+    name: '001-node-receipts',
+    up: async (db) => {
+      await db.schema.createTable('node_receipts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('model_cid', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('signer', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('receipt', 'jsonb', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('input', 'jsonb')
+        .addColumn('output', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute()
+      await db.schema.createIndex('node_receipts_request').on('node_receipts').column('request_id').execute()
+      await db.schema.createIndex('node_receipts_issued').on('node_receipts').column('issued_at').execute()
+    },
+  },
+]
+
+/** Tensors larger than this (as JSON) are stored as hashes only. */
+const KEEP_TENSORS_UNDER = 64 * 1024
+
+export async function createReceiptStore(database: Database) {
+  await migrate(database, receiptMigrations, { namespace: 'node' })
+  const db = database.db.withTables<ReceiptTables>()
+  const small = (t: TensorMapJson) => {
+    const text = JSON.stringify(t)
+    return text.length <= KEEP_TENSORS_UNDER ? text : null
+  }
+  return {
+    async save(result: InferenceResult, id: Hex): Promise<void> {
+      await db.insertInto('node_receipts').values({
+        id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
+        issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
+        input: small(result.input), output: small(result.output),
+      }).execute()
+    },
+    async get(id: Hex): Promise<StoredReceipt> {
+      const row = await db.selectFrom('node_receipts').selectAll().where('id', '=', id).executeTakeFirst()
+      if (!row) throw new VerityError('RECEIPT_NOT_FOUND', `This node issued no receipt with id ${id}.`, { details: { id } })
+      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
+      return {
+        id: row.id as Hex, model: row.model_cid, receipt: parse(row.receipt), signature: row.signature as Hex,
+        createdAt: new Date(row.created_at).toISOString(),
+        ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
+      }
+    },
+    async count(): Promise<number> {
+      const row = await db.selectFrom('node_receipts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+  }
+}
+
+export type ReceiptStore = Awaited<ReturnType<typeof createReceiptStore>>

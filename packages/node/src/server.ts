@@ -1,0 +1,161 @@
+/**
+ * The composition root: opens the database, the hub, the runtime and the node key, wires them to the
+ * HTTP routes, and starts listening. `startNode` is what `verity up` runs.
+ */
+import { openDatabase, type Database } from '@verity/db'
+import { createHub, seedSamples, type FileInfo, type Hub, type ModelCard, type Repository, type ReleaseInfo, type SearchHit } from '@verity/hub'
+import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
+import { sampleModels, type SampleModel } from '@verity/samples'
+import type { ModelDescription } from '@verity/onnx'
+import type { FastifyInstance } from 'fastify'
+import type { FileJson, IoSchema, ModelCardJson, ReleaseJson, RepositoryJson, TensorMapJson } from '@verity/protocol'
+import { buildApp } from './app.ts'
+import { resolveConfig, type NodeConfig } from './config.ts'
+import { runInference } from './inference.ts'
+import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
+import type { HubPort } from './ports.ts'
+import { createReceiptStore, type ReceiptStore } from './receipts.ts'
+
+export const NODE_VERSION = '0.1.0'
+
+export type StartNodeParameters = Partial<NodeConfig> & {
+  onSeedProgress?: (message: string) => void
+  /** Models to seed when seedSamples is on; default @verity/samples. */
+  samples?: readonly SampleModel[]
+  /** Where logs go (default stdout). */
+  logStream?: NodeJS.WritableStream
+}
+
+export type RunningNode = {
+  url: string
+  address: NodeKey['address']
+  keyPath: string
+  dataDir: string
+  databaseKind: Database['kind']
+  config: NodeConfig
+  models: Array<{ ref: string; cid: string; exampleInput: TensorMapJson }>
+  app: FastifyInstance
+  hub: Hub
+  runtime: Runtime
+  receipts: ReceiptStore
+  close(): Promise<void>
+}
+
+export function ioSchema(d: ModelDescription | null): IoSchema | null {
+  if (!d) return null
+  const spec = (s: ModelDescription['inputs'][number]) => ({ name: s.name, dtype: s.dtype, shape: s.shape })
+  return { inputs: d.inputs.map(spec), outputs: d.outputs.map(spec), operators: d.operators, parameterCount: d.parameterCount, opsets: d.opsets }
+}
+
+const fileJson = (f: FileInfo): FileJson => ({ path: f.path, cid: f.cid, size: f.size, mediaType: f.mediaType, schema: ioSchema(f.onnx) })
+const releaseJson = (r: ReleaseInfo, files: FileInfo[]): ReleaseJson => ({
+  release: r.version, published: r.published, createdAt: r.createdAt, publishedAt: r.publishedAt, files: files.map(fileJson),
+})
+const repositoryJson = (r: Repository, latestRelease: string | null): RepositoryJson => ({
+  owner: r.owner, name: r.name, description: r.description, task: r.task ?? '', license: r.license ?? 'unknown', tags: r.tags,
+  visibility: r.visibility, createdAt: r.createdAt, updatedAt: r.updatedAt, downloads: r.downloads, latestRelease,
+})
+const cardJson = (c: ModelCard): ModelCardJson => ({
+  ...repositoryJson(c.repository, c.releases.find((r) => r.published)?.version ?? null),
+  downloads: c.downloads,
+  releases: c.releases.map((r) => releaseJson(r, r.files)),
+})
+
+/** The hub seen through the HTTP layer's port, in wire types. */
+export function hubPort(hub: Hub): HubPort {
+  return {
+    async createRepository(p) {
+      return repositoryJson(await hub.createRepository({ repo: `${p.owner}/${p.name}`, description: p.description, task: p.task, license: p.license, tags: p.tags, visibility: p.visibility }), null)
+    },
+    async modelCard(owner, name) {
+      return cardJson(await hub.getModelCard(`${owner}/${name}`))
+    },
+    async createRelease(p) {
+      return releaseJson(await hub.createRelease({ repo: `${p.owner}/${p.name}`, version: p.release, notes: p.notes }), [])
+    },
+    async publishRelease(p) {
+      const repo = `${p.owner}/${p.name}`
+      const rel = await hub.publishRelease({ repo, version: p.release })
+      return releaseJson(rel, await hub.listFiles({ repo, version: p.release }))
+    },
+    async uploadFile(p) {
+      return fileJson(await hub.pushFile({ repo: `${p.owner}/${p.name}`, version: p.release, path: p.path, source: p.source, expectedCid: p.expectedCid }))
+    },
+    async listFiles(p) {
+      return (await hub.listFiles({ repo: `${p.owner}/${p.name}`, version: p.release })).map(fileJson)
+    },
+    async openBlob(cid) {
+      const blob = await hub.openBlob(cid)
+      return { size: blob.size, stream: blob.stream }
+    },
+    async search(p) {
+      const page = await hub.search({ text: p.q, task: p.task, tags: p.tags, owner: p.owner, sort: p.sort as never, limit: p.limit, cursor: p.cursor })
+      return { items: page.items.map((h: SearchHit) => repositoryJson(h, h.latestRelease)), nextCursor: page.nextCursor }
+    },
+    async countModels() {
+      return hub.countRepositories()
+    },
+  }
+}
+
+export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
+  const config = resolveConfig(parameters)
+  const key = loadOrCreateNodeKey(config.dataDir)
+  const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl }) : await openDatabase({ dataDir: config.dataDir })
+  const closers: Array<() => Promise<void>> = [() => database.close()]
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined)
+  }
+  try {
+    const hub = await createHub({ dataDir: config.dataDir, database, maxUploadBytes: config.maxUploadBytes })
+    closers.push(() => hub.close())
+    const receipts = await createReceiptStore(database)
+    const runtime = createRuntime({
+      loadModel: (cid) => hub.readBlob(cid),
+      workers: config.workers,
+      cacheBytes: config.sessionCacheBytes,
+      defaultTimeoutMs: config.inferTimeoutMs,
+      inputLimits: { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes },
+    })
+    closers.push(() => runtime.close())
+
+    const models: RunningNode['models'] = []
+    if (config.seedSamples) {
+      const samples = parameters.samples ?? sampleModels
+      await seedSamples(hub, samples, { onProgress: parameters.onSeedProgress })
+      for (const s of samples) models.push({ ref: `${s.repo}@${s.release}`, cid: (await hub.resolveModel(`${s.repo}@${s.release}`)).cid, exampleInput: s.exampleInput() })
+    }
+
+    const inputLimits = { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes }
+    const app = await buildApp({
+      hub: hubPort(hub),
+      maxInputBytes: config.maxInputBytes,
+      logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
+      health: async () => ({ version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA'] }),
+      inference: {
+        infer: (request) => runInference({
+          key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs,
+          resolveModel: async (ref) => {
+            const resolved = await hub.resolveModel(ref)
+            if (resolved.repo) await hub.recordDownload(resolved.repo).catch(() => undefined)
+            return { cid: resolved.cid, ref: resolved.repo ? `${resolved.repo}@${resolved.release}` : resolved.cid }
+          },
+          prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
+          run: async (cid, inputs, timeoutMs) => (await runtime.run({ cid, inputs, timeoutMs })).outputs,
+          saveReceipt: (result, id) => receipts.save(result, id),
+        }, request),
+        getReceipt: (id) => receipts.get(id),
+      },
+    })
+    closers.push(() => app.close())
+    const address = await app.listen({ host: config.host, port: config.port })
+    app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
+    return {
+      url: address.replace('[::1]', '127.0.0.1'), address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
+      app, hub, runtime, receipts, close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Wire types of the node's HTTP API, shared by the node (which produces them) and every client (SDK,
+ * CLI, explorer). The OpenAPI document the node serves at /openapi.json describes the same shapes.
+ */
+import type { Address } from './address.ts'
+import type { Hex } from './bytes.ts'
+import type { Mode } from './receipt.ts'
+import type { DType, TensorMapJson } from './tensor.ts'
+
+export type Dim = number | string | null
+export type TensorSpecJson = { name: string; dtype: DType | null; shape: Dim[] | null }
+export type IoSchema = { inputs: TensorSpecJson[]; outputs: TensorSpecJson[]; operators: string[]; parameterCount: number; opsets: Array<{ domain: string; version: number }> }
+
+export type HealthResponse = {
+  status: 'ok'
+  version: string
+  /** The address that signs this node's receipts. */
+  address: Address
+  chainId: number
+  modes: Mode[]
+  uptimeSeconds: number
+  models: number
+}
+
+export type RepositoryJson = {
+  owner: string
+  name: string
+  description: string
+  task: string
+  license: string
+  tags: string[]
+  visibility: 'public' | 'private'
+  createdAt: string
+  updatedAt: string
+  downloads: number
+  latestRelease: string | null
+}
+
+export type FileJson = { path: string; cid: string; size: number; mediaType: string; schema: IoSchema | null }
+export type ReleaseJson = { release: string; published: boolean; createdAt: string; publishedAt: string | null; files: FileJson[]; vkHash?: Hex | null }
+export type ModelCardJson = RepositoryJson & { releases: ReleaseJson[] }
+export type SearchResponse = { items: RepositoryJson[]; nextCursor: string | null }
+
+export type InferRequest = {
+  /** A CID, `owner/name` (latest release) or `owner/name@1.02`. */
+  model: string
+  /** `{name: {dtype, shape, data}}` or `{name: nestedArrays}` (dtype taken from the model). */
+  input: Record<string, unknown>
+  mode?: Lowercase<Mode>
+  /** Lets a client run the same request on several nodes (QUORUM). 0x + 64 hex. */
+  requestId?: Hex
+  timeoutMs?: number
+}
+
+export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }

@@ -1,0 +1,172 @@
+/**
+ * The Verity client. Every inference result is verified before it is returned: signature, signer,
+ * model CID, and input/output hashes recomputed from the returned tensors. A result that does not
+ * verify throws VerificationError naming the failed check.
+ */
+import {
+  cidForBytes, parseCid, verifyInferenceResult, VerityError,
+  type Address, type CheckOutcome, type HealthResponse, type Hex, type InferRequest, type InferenceResult, type ModelCardJson,
+  type ReleaseJson, type FileJson, type RepositoryJson, type SearchResponse, type StoredReceipt, type VerifyResultOptions,
+} from '@verity/protocol'
+import { VerificationError } from './errors.ts'
+import { request, requestJson, type Transport } from './http.ts'
+
+export type ClientOptions = {
+  /** Node URL; default `VERITY_NODE` or http://127.0.0.1:8420. */
+  url?: string
+  timeoutMs?: number
+  /**
+   * Signers to accept. Default: the address the node reports in /v1/health, fetched once (trust on
+   * first use). Pass registered node addresses to pin them.
+   */
+  trustedSigners?: readonly string[]
+  fetch?: typeof globalThis.fetch
+  apiKey?: string
+}
+
+export type Progress = (done: number, total: number | null) => void
+
+export type VerifiedResult = InferenceResult & { verification: { ok: true; checks: CheckOutcome[]; receiptId: Hex; signer: Address } }
+
+export type InferParameters = InferRequest & {
+  /** Extra mode checks (ZK, TEE, quorum) from their packages. */
+  modeVerifier?: VerifyResultOptions['modeVerifier']
+}
+
+const defaultUrl = (): string => (typeof process !== 'undefined' && process.env?.VERITY_NODE) || 'http://127.0.0.1:8420'
+
+export function createClient(options: ClientOptions = {}) {
+  const transport: Transport = {
+    url: options.url ?? defaultUrl(),
+    timeoutMs: options.timeoutMs ?? 60_000,
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+  }
+  let healthCache: Promise<HealthResponse> | null = null
+  const health = (): Promise<HealthResponse> => requestJson<HealthResponse>(transport, '/v1/health')
+  const nodeHealth = (): Promise<HealthResponse> => {
+    healthCache ??= health().catch((e: unknown) => { healthCache = null; throw e })
+    return healthCache
+  }
+  const trusted = async (): Promise<readonly string[]> => options.trustedSigners ?? [(await nodeHealth()).address]
+  const enc = encodeURIComponent
+  const repoPath = (repo: string) => {
+    const [owner, name] = repo.split('/')
+    return `/v1/repos/${enc(owner ?? '')}/${enc(name ?? '')}`
+  }
+
+  return {
+    url: transport.url,
+    health,
+
+    /** Runs a model and returns the result only if every check passes. */
+    async infer(p: InferParameters): Promise<VerifiedResult> {
+      const { modeVerifier, ...body } = p
+      const result = await requestJson<InferenceResult>(transport, '/v1/infer', { body, timeoutMs: (p.timeoutMs ?? transport.timeoutMs) + 5_000 })
+      const expectedModel = parseModelCid(p.model)
+      const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier })
+      if (!verification.ok) throw new VerificationError(verification.checks)
+      return { ...result, verification: verification as VerifiedResult['verification'] }
+    },
+
+    async getReceipt(id: string): Promise<StoredReceipt> {
+      return requestJson<StoredReceipt>(transport, `/v1/receipts/${enc(id)}`)
+    },
+
+    async createRepository(p: { repo: string; description?: string; task?: string; license?: string; tags?: string[]; visibility?: 'public' | 'private' }): Promise<RepositoryJson> {
+      const [owner, name] = p.repo.split('/')
+      return requestJson<RepositoryJson>(transport, '/v1/repos', { body: { owner, name, description: p.description, task: p.task, license: p.license, tags: p.tags, visibility: p.visibility } })
+    },
+
+    async createRelease(p: { repo: string; release: string; notes?: string }): Promise<ReleaseJson> {
+      return requestJson<ReleaseJson>(transport, `${repoPath(p.repo)}/releases`, { body: { release: p.release, notes: p.notes } })
+    },
+
+    async publishRelease(p: { repo: string; release: string }): Promise<ReleaseJson> {
+      return requestJson<ReleaseJson>(transport, `${repoPath(p.repo)}/releases/${enc(p.release)}/publish`, { method: 'POST', body: {} })
+    },
+
+    /**
+     * Uploads a file into a release (created as a draft if missing). The CID is computed locally first
+     * and sent as `x-expected-cid`, so a corrupted transfer is rejected by the node.
+     */
+    async pushFile(p: { repo: string; release: string; path: string; bytes: Uint8Array; onProgress?: Progress; timeoutMs?: number }): Promise<FileJson> {
+      const cid = cidForBytes(p.bytes)
+      const total = p.bytes.length
+      const chunk = 256 * 1024
+      let offset = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (offset >= total) {
+            controller.close()
+            return
+          }
+          const end = Math.min(total, offset + chunk)
+          controller.enqueue(p.bytes.subarray(offset, end))
+          offset = end
+          p.onProgress?.(offset, total)
+        },
+      })
+      return requestJson<FileJson>(transport, `${repoPath(p.repo)}/releases/${enc(p.release)}/files/${p.path.split('/').map(enc).join('/')}`, {
+        method: 'PUT', raw: body, headers: { 'x-expected-cid': cid, 'content-length': String(total) }, timeoutMs: p.timeoutMs ?? Math.max(transport.timeoutMs, 600_000),
+      })
+    },
+
+    /** Downloads a blob by CID and checks that the bytes hash to it. */
+    async pull(cid: string, p: { onProgress?: Progress; timeoutMs?: number } = {}): Promise<Uint8Array> {
+      parseCid(cid)
+      const response = await request(transport, `/v1/blobs/${enc(cid)}`, { timeoutMs: p.timeoutMs ?? Math.max(transport.timeoutMs, 600_000) })
+      const total = Number(response.headers.get('content-length')) || null
+      const chunks: Uint8Array[] = []
+      let done = 0
+      for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+        chunks.push(part)
+        done += part.length
+        p.onProgress?.(done, total)
+      }
+      const bytes = new Uint8Array(done)
+      let o = 0
+      for (const c of chunks) { bytes.set(c, o); o += c.length }
+      const actual = cidForBytes(bytes)
+      if (actual !== cid) throw new VerityError('DIGEST_MISMATCH', `Downloaded bytes hash to ${actual}, not ${cid}: the node served corrupt or different data.`, { details: { expected: cid, actual } })
+      return bytes
+    },
+
+    async listFiles(p: { repo: string; release: string }): Promise<FileJson[]> {
+      return requestJson<FileJson[]>(transport, `${repoPath(p.repo)}/releases/${enc(p.release)}/files`)
+    },
+
+    async modelCard(repo: string): Promise<ModelCardJson> {
+      return requestJson<ModelCardJson>(transport, repoPath(repo))
+    },
+
+    async search(p: { q?: string; task?: string; tags?: string[]; owner?: string; sort?: string; limit?: number; cursor?: string } = {}): Promise<SearchResponse> {
+      const qs = new URLSearchParams()
+      for (const [k, v] of Object.entries(p)) if (v !== undefined && v !== '') qs.set(k, Array.isArray(v) ? v.join(',') : String(v))
+      return requestJson<SearchResponse>(transport, `/v1/search?${qs}`)
+    },
+
+    /** Checks a saved result offline against the signers this client trusts. */
+    async verify(result: unknown, extra: Omit<VerifyResultOptions, 'trustedSigners'> = {}) {
+      return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted() })
+    },
+  }
+}
+
+export type VerityClient = ReturnType<typeof createClient>
+
+function parseModelCid(model: string): string | undefined {
+  try {
+    return parseCid(model).cid
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Verifies a saved result offline, with no node: the signature, the model CID and the input/output
+ * hashes. Pass `trustedSigners` to also require a known signer.
+ */
+export function verifyReceipt(result: unknown, options: VerifyResultOptions = {}) {
+  return verifyInferenceResult(result, options)
+}
