@@ -1,15 +1,20 @@
-/** Small byte helpers shared by the encoders. Hex is always lower-case with a 0x prefix. */
+/**
+ * Small byte helpers shared by the encoders. Hex is always lower-case with a 0x prefix. No Node-only
+ * APIs (Buffer): protocol also runs in browsers, where the explorer verifies receipts.
+ */
+import { bytesToHex as nobleBytesToHex, hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js'
+
 export type Hex = `0x${string}`
 
 export function bytesToHex(bytes: Uint8Array): Hex {
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+  return `0x${nobleBytesToHex(bytes)}`
 }
 
 export function hexToBytes(hex: string, label = 'hex'): Uint8Array {
   if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) {
     throw new TypeError(`${label} expected 0x-prefixed even-length hex, got ${JSON.stringify(hex)?.slice(0, 80)}`)
   }
-  return new Uint8Array(Buffer.from(hex.slice(2), 'hex'))
+  return nobleHexToBytes(hex.slice(2))
 }
 
 export function isBytes32(value: unknown): value is Hex {

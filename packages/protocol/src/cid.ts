@@ -5,7 +5,7 @@
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, type Hex } from './bytes.ts'
+import { bytesToHex, hexToBytes, type Hex } from './bytes.ts'
 import { VerityError } from './errors.ts'
 
 const RAW_CODEC = 0x55
@@ -53,5 +53,5 @@ export function cidDigest(cid: string): Hex {
 
 /** Inverse of cidDigest: the CID whose digest is this bytes32. */
 export function cidFromDigest(digest: Hex): string {
-  return cidFromSha256(Buffer.from(digest.slice(2), 'hex'))
+  return cidFromSha256(hexToBytes(digest, 'digest'))
 }

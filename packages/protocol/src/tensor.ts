@@ -222,13 +222,31 @@ function u64(n: number): Uint8Array {
   return b
 }
 
+const littleEndianHost = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 function dataBytes(tensor: Tensor): Uint8Array {
-  const n = tensor.dtype === 'string' ? tensor.data.length : tensor.data.length
   if (tensor.dtype === 'string') return concatBytes(...tensor.data.flatMap((s) => { const b = utf8.encode(s); return [u32(b.length), b] }))
+  const d = tensor.data
+  const n = d.length
+  if (littleEndianHost) {
+    // Fast path: the host's memory layout already is the canonical little-endian layout.
+    const out = new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))
+    if (tensor.dtype === 'float32') {
+      const f = new Float32Array(out.buffer)
+      const u = new Uint32Array(out.buffer)
+      for (let i = 0; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7fc00000
+    } else if (tensor.dtype === 'float64') {
+      const f = new Float64Array(out.buffer)
+      const u = new BigUint64Array(out.buffer)
+      for (let i = 0; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7ff8000000000000n
+    } else if (tensor.dtype === 'bool') {
+      for (let i = 0; i < n; i++) if (out[i] !== 0) out[i] = 1
+    }
+    return out
+  }
   const width = byteWidth[tensor.dtype]!
   const out = new Uint8Array(n * width)
   const view = new DataView(out.buffer)
-  const d = tensor.data
   switch (tensor.dtype) {
     case 'float32':
       for (let i = 0; i < n; i++) { const v = (d as Float32Array)[i]!; if (Number.isNaN(v)) view.setUint32(i * 4, 0x7fc00000, true); else view.setFloat32(i * 4, v, true) }
@@ -237,7 +255,8 @@ function dataBytes(tensor: Tensor): Uint8Array {
       for (let i = 0; i < n; i++) { const v = (d as Float64Array)[i]!; if (Number.isNaN(v)) view.setBigUint64(i * 8, 0x7ff8000000000000n, true); else view.setFloat64(i * 8, v, true) }
       break
     case 'int8': for (let i = 0; i < n; i++) view.setInt8(i, (d as Int8Array)[i]!); break
-    case 'uint8': case 'bool': for (let i = 0; i < n; i++) view.setUint8(i, (d as Uint8Array)[i]! ? (tensor.dtype === 'bool' ? 1 : (d as Uint8Array)[i]!) : 0); break
+    case 'uint8': for (let i = 0; i < n; i++) view.setUint8(i, (d as Uint8Array)[i]!); break
+    case 'bool': for (let i = 0; i < n; i++) view.setUint8(i, (d as Uint8Array)[i]! ? 1 : 0); break
     case 'int16': for (let i = 0; i < n; i++) view.setInt16(i * 2, (d as Int16Array)[i]!, true); break
     case 'uint16': for (let i = 0; i < n; i++) view.setUint16(i * 2, (d as Uint16Array)[i]!, true); break
     case 'int32': for (let i = 0; i < n; i++) view.setInt32(i * 4, (d as Int32Array)[i]!, true); break
@@ -249,7 +268,11 @@ function dataBytes(tensor: Tensor): Uint8Array {
 }
 
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+  const x = utf8.encode(a)
+  const y = utf8.encode(b)
+  const n = Math.min(x.length, y.length)
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!
+  return x.length - y.length
 }
 
 /** The canonical VTS1 bytes of a set of named tensors. */

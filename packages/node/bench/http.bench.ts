@@ -1,0 +1,73 @@
+/**
+ * The HTTP path vs raw onnxruntime-node, side by side in one run: the same models, the same inputs,
+ * concurrency 1 and 8. The node runs as a separate process (as in production), seeded with the
+ * sample models; the raw baseline runs InferenceSession.run in this process with the runtime's
+ * session options.
+ */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ort from 'onnxruntime-node'
+import { load, summarize, type BenchContext } from '@verity/bench'
+import { prepareInputs, SESSION_OPTIONS } from '@verity/runtime'
+import { describeModel } from '@verity/onnx'
+import { sampleModel } from '@verity/samples'
+import { createClient } from '@verity/sdk'
+import type { Tensor } from '@verity/protocol'
+
+const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)
+
+async function startNodeProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./_serve.ts', import.meta.url))
+  const child = spawn(process.execPath, [script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = ''
+    child.stdout.on('data', (d) => {
+      buf += d
+      const m = /URL (\S+)/.exec(buf)
+      if (m) resolve(m[1]!)
+    })
+    child.once('exit', (code) => reject(new Error(`bench node exited with ${code}`)))
+  })
+  return { url, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM') }) }
+}
+
+export default async function run(ctx: BenchContext): Promise<void> {
+  const node = await startNodeProcess(join(ctx.tmpDir, 'node'))
+  try {
+    const client = createClient({ url: node.url })
+    const rows: Array<Array<string | number>> = []
+    const total = ctx.quick ? 40 : 200
+    for (const repo of ['verity/wide-mlp', 'paddleocr/text-recognizer', 'verity/tiny-mlp']) {
+      const sample = sampleModel(repo)
+      const bytes = sample.bytes()
+      const input = sample.exampleInput()
+      const typed = prepareInputs(describeModel(bytes), input)
+      const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS)
+      const feeds = Object.fromEntries(Object.entries(typed).map(([k, t]) => [k, toOrt(t)]))
+      const ref = `${sample.repo}@${sample.release}`
+      const rawFetch = async () => {
+        const res = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: ref, input }) })
+        if (!res.ok) throw new Error(await res.text())
+        await res.arrayBuffer()
+      }
+      for (const concurrency of [1, 8]) {
+        ctx.progress(`${repo} concurrency ${concurrency}`)
+        await load(() => session.run(feeds), 10, 1)
+        await load(rawFetch, 10, concurrency)
+        const raw = await load(() => session.run(feeds), total, concurrency)
+        const http = await load(rawFetch, total, concurrency)
+        const sdk = await load(() => client.infer({ model: ref, input }), total, concurrency)
+        const r = summarize(raw.latencies)
+        for (const [label, m] of [['raw onnxruntime (in-process)', raw], ['node HTTP', http], ['node HTTP + SDK verification', sdk]] as const) {
+          const s = summarize(m.latencies)
+          rows.push([repo, concurrency, label, s.p50, s.p95, m.throughput, label.startsWith('raw') ? '—' : `${(((s.p50 - r.p50) / r.p50) * 100).toFixed(1)}%`])
+        }
+      }
+      await session.release()
+    }
+    ctx.printTable('Inference latency: raw onnxruntime vs the node over HTTP (ms)', ['model', 'conc.', 'path', 'p50', 'p95', 'req/s', 'p50 overhead'], rows)
+  } finally {
+    await node.stop()
+  }
+}
