@@ -1,0 +1,12 @@
+/**
+ * @verity/tee — TEE attestation for Verity nodes. Verifiers for real AWS Nitro, AMD SEV-SNP and
+ * Intel TDX/SGX (DCAP) evidence, the rule binding an attestation to a node's signing key, and the
+ * node-side providers that obtain attestations on the machine.
+ */
+export * from './types.ts'
+export { verifyNitro, parseNitroDocument, encodeNitroDocument, nitroPayloadMap, type NitroDocument } from './nitro.ts'
+export {
+  AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256, AMD_ARK_MILAN_PEM, AMD_ARK_MILAN_SHA256, AMD_ASK_MILAN_PEM, AMD_ASK_MILAN_SHA256,
+  INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256,
+} from './roots.ts'
+export { measurementHashOf } from './_util.ts'
