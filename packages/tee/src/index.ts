@@ -10,3 +10,5 @@ export {
   INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256,
 } from './roots.ts'
 export { measurementHashOf } from './_util.ts'
+export { verifySnp, parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpTcb } from './snp.ts'
+export { verifyDcap } from './dcap.ts'
