@@ -85,3 +85,17 @@ test('bytes that are not a Nitro document throw ATTESTATION_MALFORMED', () => {
   assert.throws(() => verifyNitro(new Uint8Array([1, 2, 3]), { now }), (e: unknown) => e instanceof VerityError && e.code === 'ATTESTATION_MALFORMED')
   assert.throws(() => verifyNitro(fixtures.nitro(), { now: undefined as unknown as number }), TypeError)
 })
+
+test('second implementation: noble agrees, and the debug fixture carries a high-s signature COSE must accept', async () => {
+  const { p384 } = await import('@noble/curves/nist.js')
+  const { Encoder } = await import('cbor-x')
+  const { X509Certificate, createHash } = await import('node:crypto')
+  const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false })
+  const doc = parseNitroDocument(fixtures.nitroDebug())
+  const digest = createHash('sha384').update(cbor.encode(['Signature1', doc.protectedHeader, new Uint8Array(0), doc.payload])).digest()
+  const jwk = new X509Certificate(doc.certificate).publicKey.export({ format: 'jwk' })
+  const pub = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')])
+  assert.equal(p384.verify(doc.signature, digest, pub, { prehash: false, lowS: false }), true)
+  assert.equal(p384.verify(doc.signature, digest, pub, { prehash: false, lowS: true }), false)
+  assert.equal(verifyNitro(fixtures.nitroDebug(), { now: fixtures.nitroDebugTime, policy: { allowDebug: true } }).checks.find((c) => c.check === 'signature')!.ok, true)
+})

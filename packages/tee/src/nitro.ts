@@ -13,11 +13,10 @@
  * it is refused unless policy.allowDebug.
  */
 import { Encoder, Tag } from 'cbor-x'
-import { X509Certificate } from 'node:crypto'
-import { p384 } from '@noble/curves/nist.js'
+import { X509Certificate, verify as verifySignature } from 'node:crypto'
 import { VerityError, bytesToHex } from '@verity/protocol'
 import { AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
-import { Checks, checkChain, iso, isAllZero, nowMs, result, sha384, toBytes } from './_util.ts'
+import { Checks, checkChain, iso, isAllZero, nowMs, result, toBytes } from './_util.ts'
 import type { NitroEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false })
@@ -130,12 +129,11 @@ export function verifyNitro(evidence: NitroEvidence | Uint8Array | string, optio
   checkChain(checks, [leaf, ...[...bundle].reverse()], pinned, now, 'AWS Nitro')
 
   const sigStructure = cbor.encode(['Signature1', doc.protectedHeader, new Uint8Array(0), doc.payload])
-  const jwk = leaf.publicKey.export({ format: 'jwk' })
+  const key = leaf.publicKey
   let signatureOk = false
-  if (jwk.crv === 'P-384' && jwk.x !== undefined && jwk.y !== undefined && doc.signature.length === 96) {
-    const publicKey = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')])
-    // ECDSA as COSE uses it has no low-s rule (RFC 9053 §2.1), so high-s signatures are valid here.
-    signatureOk = p384.verify(doc.signature, sha384(sigStructure), publicKey, { prehash: false, lowS: false })
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'secp384r1' && doc.signature.length === 96) {
+    // COSE ECDSA signatures are r || s (IEEE P1363) with no low-s rule (RFC 9053 §2.1); OpenSSL accepts high-s.
+    signatureOk = verifySignature('sha384', sigStructure, { key, dsaEncoding: 'ieee-p1363' }, doc.signature)
   }
   checks.add('signature', signatureOk, signatureOk
     ? `The document is signed (ES384) by the enclave certificate "${doc.moduleId}".`

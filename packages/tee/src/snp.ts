@@ -13,11 +13,10 @@
  * REPORTED_TCB), both checked. TCB layout here is Milan/Genoa's: byte 0 boot loader, 1 TEE, 6 SNP,
  * 7 microcode.
  */
-import { X509Certificate } from 'node:crypto'
-import { p384 } from '@noble/curves/nist.js'
+import { X509Certificate, verify as verifySignature } from 'node:crypto'
 import { VerityError, bytesToHex } from '@verity/protocol'
 import { AMD_ARK_MILAN_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
-import { Checks, checkChain, cn, nowMs, result, sha384, toBytes, toCertificate } from './_util.ts'
+import { Checks, checkChain, cn, nowMs, result, toBytes, toCertificate } from './_util.ts'
 import type { SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 export const SNP_REPORT_SIZE = 0x4a0
@@ -139,11 +138,9 @@ export function verifySnp(evidence: SnpEvidence, options: VerifyOptions): Verifi
       : `The VCEK belongs to this chip and its firmware TCB (boot loader ${report.reportedTcb.bootLoader}, TEE ${report.reportedTcb.tee}, SNP ${report.reportedTcb.snp}, microcode ${report.reportedTcb.microcode}).`)
 
   let signatureOk = false
-  const jwk = vcek.publicKey.export({ format: 'jwk' })
-  if (report.signatureAlgo === 1 && jwk.crv === 'P-384' && jwk.x !== undefined && jwk.y !== undefined) {
-    const publicKey = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')])
-    const sig = Buffer.concat([report.signatureR, report.signatureS])
-    signatureOk = p384.verify(sig, sha384(report.signed), publicKey, { prehash: false, lowS: false })
+  const key = vcek.publicKey
+  if (report.signatureAlgo === 1 && key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'secp384r1') {
+    signatureOk = verifySignature('sha384', report.signed, { key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([report.signatureR, report.signatureS]))
   }
   checks.add('signature', signatureOk, signatureOk
     ? 'The report is signed (ECDSA P-384) by the VCEK of the chip that produced it.'
