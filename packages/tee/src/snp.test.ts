@@ -66,3 +66,9 @@ test('a chain ending at another root than the pinned one fails the root check', 
 test('a truncated report throws ATTESTATION_MALFORMED', () => {
   assert.throws(() => verifySnp(evidence(fixtures.snpReport().subarray(0, 100)), { now }), (e: unknown) => e instanceof VerityError && e.code === 'ATTESTATION_MALFORMED')
 })
+
+test('a Milan VCEK presented with the Genoa chain fails the chain check', async () => {
+  const { AMD_ASK_GENOA_PEM, AMD_ARK_GENOA_PEM } = await import('./roots.ts')
+  const r = verifySnp({ ...evidence(), ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM }, { now })
+  assert.ok(failed(r).includes('root') && failed(r).includes('chain'))
+})

@@ -8,14 +8,14 @@
  *   0x180 reported_tcb u64 · 0x1A0 chip_id [64] · 0x2A0 signature: r [72 LE] s [72 LE]
  *   signed bytes = report[0x000 .. 0x2A0)
  *
- * The chain is ARK (self-signed, pinned) → ASK → VCEK, all RSA-PSS except the VCEK's P-384 key. The
+ * The chain is ARK (self-signed, pinned per product line: Milan, Genoa) → ASK → VCEK, all RSA-PSS except the VCEK's P-384 key. The
  * VCEK is specific to one chip (hwID extension = CHIP_ID) and one TCB (SPL extensions =
  * REPORTED_TCB), both checked. TCB layout here is Milan/Genoa's: byte 0 boot loader, 1 TEE, 6 SNP,
  * 7 microcode.
  */
 import { X509Certificate, verify as verifySignature } from 'node:crypto'
 import { VerityError, bytesToHex } from '@verity/protocol'
-import { AMD_ARK_MILAN_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
+import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
 import { Checks, checkChain, cn, nowMs, result, toBytes, toCertificate } from './_util.ts'
 import type { SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
@@ -119,9 +119,12 @@ export function verifySnp(evidence: SnpEvidence, options: VerifyOptions): Verifi
   const policy = options.policy ?? {}
   const report = parseSnpReport(toBytes(evidence.report, 'sev-snp report'))
   const vcek = toCertificate(evidence.vcek, 'sev-snp vcek')
-  const ask = toCertificate(evidence.ask ?? AMD_ASK_MILAN_PEM, 'sev-snp ask')
-  const ark = toCertificate(evidence.ark ?? policy.roots?.amdArk ?? AMD_ARK_MILAN_PEM, 'sev-snp ark')
-  const pinned = new X509Certificate(policy.roots?.amdArk ?? AMD_ARK_MILAN_PEM)
+  // The VCEK's issuer names the product line ("SEV-Milan", "SEV-Genoa"), which selects the built-in chain.
+  const product = /CN=SEV-(\w+)/.exec(vcek.issuer)?.[1] ?? 'Milan'
+  const builtin = product === 'Genoa' ? { ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM } : { ask: AMD_ASK_MILAN_PEM, ark: AMD_ARK_MILAN_PEM }
+  const ask = toCertificate(evidence.ask ?? builtin.ask, 'sev-snp ask')
+  const ark = toCertificate(evidence.ark ?? policy.roots?.amdArk ?? builtin.ark, 'sev-snp ark')
+  const pinned = new X509Certificate(policy.roots?.amdArk ?? builtin.ark)
   const checks = new Checks()
 
   checkChain(checks, [vcek, ask, ark], pinned, now, 'AMD')
