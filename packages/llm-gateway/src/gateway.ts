@@ -138,7 +138,7 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
   })
 
   /** One POST with retries; returns the response once its headers arrived with status 2xx. */
-  async function send(provider: UpstreamProvider, body: Record<string, unknown>, stream: boolean, callerSignal: AbortSignal | undefined): Promise<{ response: Response; attempts: number; controller: AbortController; timeoutMs: number; secret: string | undefined }> {
+  async function send(provider: UpstreamProvider, body: Record<string, unknown>, stream: boolean, callerSignal: AbortSignal | undefined): Promise<{ response: Response; attempts: number; controller: AbortController; timeoutMs: number; secret: string | undefined; release: () => void }> {
     const secret = secretOf(provider)
     const url = `${provider.baseUrl.replace(/\/+$/, '')}/chat/completions`
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers }
@@ -159,7 +159,7 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
         if (response.ok) {
           if (stream) clearTimeout(timer) // the stream reader takes over with an idle timeout
           else controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true })
-          return { response, attempts: attempt, controller, timeoutMs, secret }
+          return { response, attempts: attempt, controller, timeoutMs, secret, release: () => callerSignal?.removeEventListener('abort', onAbort) }
         }
         clearTimeout(timer)
         const text = await response.text().catch(() => '')
@@ -237,6 +237,7 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
       throw upstreamError(provider, sent.secret, `provider ${provider.name} sent a body that is not JSON`, { status: sent.response.status }, error)
     } finally {
       sent.controller.abort() // clears the timer
+      sent.release()
     }
     if (!Array.isArray(parsed?.choices) || parsed.choices.some((c) => c?.message === undefined)) {
       throw upstreamError(provider, sent.secret, `provider ${provider.name} sent a chat completion without choices[].message`, { status: sent.response.status })
@@ -288,6 +289,7 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
         throw final
       } finally {
         clearTimeout(idle)
+        sent.release()
         if (!sent.controller.signal.aborted) sent.controller.abort()
       }
     }

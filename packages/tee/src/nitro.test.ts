@@ -99,3 +99,11 @@ test('second implementation: noble agrees, and the debug fixture carries a high-
   assert.equal(p384.verify(doc.signature, digest, pub, { prehash: false, lowS: true }), false)
   assert.equal(verifyNitro(fixtures.nitroDebug(), { now: fixtures.nitroDebugTime, policy: { allowDebug: true } }).checks.find((c) => c.check === 'signature')!.ok, true)
 })
+
+test('a document wrapped in the COSE_Sign1 tag (18) verifies too', async () => {
+  const { Encoder, Tag } = await import('cbor-x')
+  const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false })
+  const tagged = cbor.encode(new Tag(cbor.decode(fixtures.nitro()), 18))
+  assert.equal(tagged[0], 0xd2)
+  assert.equal(verifyNitro(tagged, { now }).ok, true)
+})
