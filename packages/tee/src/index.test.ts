@@ -8,6 +8,6 @@ test('public API snapshot', () => {
     'BINDING_DOMAIN', 'CONFIGFS_TSM_REPORT', 'INTEL_SGX_ROOT_CA_PEM', 'INTEL_SGX_ROOT_CA_SHA256', 'SNP_REPORT_SIZE', 'attestNode', 'attestationDigest',
     'attestationKinds', 'bindingFor', 'bindingHex', 'checkBinding', 'configfsTsmProvider', 'createDevAttester', 'detectTeeProviders', 'devProvider',
     'encodeNitroDocument', 'encodeSnpCertTable', 'measurementHashOf', 'nitroPayloadMap', 'nitroProvider', 'normalizeEvidence', 'parseNitroDocument',
-    'parseSnpCertTable', 'parseSnpReport', 'readTsmReport', 'tsmReportToEvidence', 'verifyAttestation', 'verifyDcap', 'verifyDev', 'verifyNitro', 'verifySnp',
+    'parseSnpCertTable', 'parseSnpReport', 'readTsmReport', 'teeModeVerifier', 'tsmReportToEvidence', 'verifiedAttestationToJson', 'verifyAttestation', 'verifyDcap', 'verifyDev', 'verifyNitro', 'verifySnp',
   ])
 })
