@@ -12,4 +12,5 @@ export {
 } from './hashing.ts'
 export { assertChatCompletionRequest } from './validate.ts'
 export { buildReceiptFields, type BuildReceiptParameters } from './receipt.ts'
+export { verifyLlmReceipt, type VerifyLlmReceiptParameters, type LlmReceiptCheck } from './verifyLlmReceipt.ts'
 export type * from './types.ts'

@@ -38,3 +38,20 @@ test('a finished exchange becomes a TEE receipt the node signs with protocol sig
   assert.throws(() => buildReceiptFields(exchange, { node: 'nobody', attestationHash: ATTESTATION, chainId: 1 }), TypeError)
   assert.throws(() => buildReceiptFields(exchange, { node, attestationHash: '0x12', chainId: 1 }), TypeError)
 })
+
+test('verifyLlmReceipt accepts the genuine exchange and catches a changed answer or request', async () => {
+  const { verifyLlmReceipt } = await import('./verifyLlmReceipt.ts')
+  upstream.push({ json: completion('4') })
+  const gateway = createLlmGateway({ providers: [{ name: 'local', baseUrl: upstream.baseUrl }] })
+  const exchange = await gateway.chatCompletion({ model: 'local/tiny', messages: [{ role: 'user', content: '2+2?' }] })
+  const key = generatePrivateKey()
+  const receipt = buildReceiptFields(exchange, { node: privateKeyToAddress(key), attestationHash: ATTESTATION, chainId: 31337 })
+  const signature = signReceipt(receipt, key)
+  const good = verifyLlmReceipt({ request: exchange.request, response: exchange.response, receipt, signature })
+  assert.equal(good.ok, true, JSON.stringify(good.checks))
+  const changed = structuredClone(exchange.response)
+  changed.choices[0]!.message.content = '5'
+  assert.deepEqual(verifyLlmReceipt({ request: exchange.request, response: changed, receipt, signature }).checks.filter((c) => !c.ok).map((c) => c.check), ['output-hash'])
+  assert.deepEqual(verifyLlmReceipt({ request: { ...exchange.request, temperature: 2 }, response: exchange.response, receipt, signature }).checks.filter((c) => !c.ok).map((c) => c.check), ['input-hash'])
+  assert.deepEqual(verifyLlmReceipt({ request: exchange.request, response: exchange.response, receipt: { ...receipt, timestamp: receipt.timestamp + 1 }, signature }).checks.filter((c) => !c.ok).map((c) => c.check), ['signature'])
+})
