@@ -24,6 +24,11 @@ export const errorCatalogue = {
   RUNTIME_ERROR: { status: 500, hint: 'The model failed while running; check the input against the model card.' },
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
+  // @verity/tee
+  ATTESTATION_MALFORMED: { status: 400, hint: 'Send the attestation document exactly as the TEE produced it (see @verity/tee for the accepted forms).' },
+  ATTESTATION_UNAVAILABLE: { status: 503, hint: 'This machine has no usable TEE interface; run on TEE hardware or use the insecure dev provider on local networks only.' },
+  // @verity/llm-gateway
+  UPSTREAM_ERROR: { status: 502, hint: 'The upstream model provider failed; the details carry its status and message. Retry or pick another provider.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
