@@ -24,6 +24,11 @@ export const errorCatalogue = {
   RUNTIME_ERROR: { status: 500, hint: 'The model failed while running; check the input against the model card.' },
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
+  // @verity/runtime
+  UNSUPPORTED_MODEL: {
+    status: 422,
+    hint: 'Verity carries float32, float64, int8-64, uint8-64, bool and string tensors: re-export the model with those input/output types (e.g. cast float16 to float32).',
+  },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
