@@ -1,0 +1,80 @@
+/**
+ * Small ONNX models built in code for the runtime's tests and benchmarks: every dtype through
+ * Identity, conversions (Cast, Not), shared symbolic dimensions, a deliberately slow MatMul chain, a
+ * string Tile that can exhaust a worker's heap, and a float16 model Verity must refuse. Internal.
+ */
+import { buildModel, floatTensor, onnx } from '@verity/onnx'
+import { dtypes, type DType } from '@verity/protocol'
+
+/** One input per dtype (`in_<dtype>`, shape ['n']), each copied to `out_<dtype>` by Identity. */
+export function allTypesIdentityModel(): Uint8Array {
+  return buildModel({
+    name: 'all-types-identity',
+    inputs: dtypes.map((dtype) => ({ name: `in_${dtype}`, dtype, shape: ['n'] })),
+    outputs: dtypes.map((dtype) => ({ name: `out_${dtype}`, dtype, shape: ['n'] })),
+    nodes: dtypes.map((dtype) => ({ op: 'Identity', inputs: [`in_${dtype}`], outputs: [`out_${dtype}`] })),
+  })
+}
+
+/** `x` float32 [2, 3] → `as_int64` (Cast, truncating) and `flags` bool [2, 3] → `negated` (Not). */
+export function castNotModel(): Uint8Array {
+  return buildModel({
+    name: 'cast-not',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3] }, { name: 'flags', dtype: 'bool', shape: [2, 3] }],
+    outputs: [{ name: 'as_int64', dtype: 'int64', shape: [2, 3] }, { name: 'negated', dtype: 'bool', shape: [2, 3] }],
+    nodes: [
+      { op: 'Cast', inputs: ['x'], outputs: ['as_int64'], attrs: { to: 7 } },
+      { op: 'Not', inputs: ['flags'], outputs: ['negated'] },
+    ],
+  })
+}
+
+/** `a` [batch, 4] + `b` [batch, 4] → `sum`: both inputs share the symbolic dimension "batch". */
+export function sharedDimModel(): Uint8Array {
+  return buildModel({
+    name: 'shared-dim',
+    inputs: [{ name: 'a', dtype: 'float32', shape: ['batch', 4] }, { name: 'b', dtype: 'float32', shape: ['batch', 4] }],
+    outputs: [{ name: 'sum', dtype: 'float32', shape: ['batch', 4] }],
+    nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['sum'] }],
+  })
+}
+
+/**
+ * `x` [rows, size] multiplied by the same size×size matrix `depth` times: cost grows linearly with
+ * `rows`, so one model serves both quick runs and runs slow enough to time out.
+ */
+export function matmulChainModel(size = 256, depth = 32): Uint8Array {
+  const nodes = Array.from({ length: depth }, (_, i) => ({ op: 'MatMul', inputs: [i === 0 ? 'x' : `h${i - 1}`, 'W'], outputs: [i === depth - 1 ? 'y' : `h${i}`] }))
+  // An orthogonal-ish scaled matrix keeps values bounded through the chain.
+  const w = Array.from({ length: size * size }, (_, i) => (((i * 7919) % 997) / 997 - 0.5) * (2 / Math.sqrt(size)))
+  return buildModel({
+    name: 'matmul-chain',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['rows', size] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['rows', size] }],
+    nodes,
+    initializers: [floatTensor('W', [size, size], w)],
+  })
+}
+
+/** `s` string [1] tiled `r` times (int64 [1]) → `y` string [n]: a large `r` fills a worker's JS heap. */
+export function stringTileModel(): Uint8Array {
+  return buildModel({
+    name: 'string-tile',
+    inputs: [{ name: 's', dtype: 'string', shape: [1] }, { name: 'r', dtype: 'int64', shape: [1] }],
+    outputs: [{ name: 'y', dtype: 'string', shape: ['n'] }],
+    nodes: [{ op: 'Tile', inputs: ['s', 'r'], outputs: ['y'] }],
+  })
+}
+
+/** A valid model whose input is float16 (`half` [2] → Cast → `y` float32 [2]): Verity cannot carry float16. */
+export function float16Model(): Uint8Array {
+  const bytes = buildModel({
+    name: 'float16-input',
+    inputs: [{ name: 'half', dtype: 'float32' satisfies DType, shape: [2] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+    nodes: [{ op: 'Cast', inputs: ['half'], outputs: ['y'], attrs: { to: 1 } }],
+  })
+  const model = onnx.ModelProto.decode(bytes)
+  model.graph!.input![0]!.type!.tensorType!.elemType = 10 // FLOAT16
+  return onnx.ModelProto.encode(model).finish()
+}
