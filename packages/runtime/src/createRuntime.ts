@@ -138,6 +138,7 @@ type Reply = Extract<FromWorker, { type: 'loaded' | 'result' }>
 type Done = { reply: Reply; job: Job }
 
 type Job = JobSpec & {
+  timeoutMs: number
   enqueuedAt: number
   startedAt: number
   fetchMs: number
@@ -194,11 +195,17 @@ function spawnHandle(isolation: Isolation, config: WorkerConfig, heapMb: number 
     serialization: 'advanced',
     execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`],
     env: { ...process.env, VERITY_RUNTIME_WORKER: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   })
+  // Keep the end of the child's stderr: a V8 or onnxruntime abort explains itself there.
+  let stderrTail = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderrTail = (stderrTail + chunk).slice(-4096) })
   child.on('message', (m) => onMessage(m as FromWorker))
   child.on('error', () => { /* reported through 'exit' */ })
-  child.on('exit', (code, signal) => onExit(signal ? `killed by ${signal}` : `exit code ${code}`))
+  child.on('exit', (code, signal) => {
+    const reason = /FATAL ERROR: [^\n]*|terminate called[^\n]*/.exec(stderrTail)?.[0]
+    onExit(`${signal ? `killed by ${signal}` : `exit code ${code}`}${reason ? `: ${reason}` : ''}`)
+  })
   return {
     post: (m) => { child.send(m) },
     stop: () => { child.kill('SIGKILL') },
@@ -344,7 +351,8 @@ export function createRuntime(parameters: CreateRuntimeParameters): Runtime {
     notify()
   }
 
-  function onTimeout(job: Job, timeoutMs: number): void {
+  function onTimeout(job: Job): void {
+    const timeoutMs = job.timeoutMs
     if (job.settled) return
     totals.timeouts++
     settle(job, {
@@ -457,7 +465,8 @@ export function createRuntime(parameters: CreateRuntimeParameters): Runtime {
     return [idle.reduce((a, b) => (b.cacheBytes < a.cacheBytes ? b : a)), 0]
   }
 
-  function enqueue(spec: JobSpec, timeoutMs: number): Promise<Done> {
+  /** `timeoutMs` is the request's whole budget (for messages); the timer gets what is left of it. */
+  function enqueue(spec: JobSpec, timeoutMs: number, remainingMs = timeoutMs): Promise<Done> {
     if (closed) return Promise.reject(new VerityError('OVERLOADED', 'The runtime is shutting down.', { details: { cid: spec.cid } }))
     if (broken) return Promise.reject(broken)
     if (queue.length >= maxQueue) {
@@ -468,9 +477,9 @@ export function createRuntime(parameters: CreateRuntimeParameters): Runtime {
     }
     return new Promise<Done>((resolve, reject) => {
       const job = {
-        ...spec, enqueuedAt: performance.now(), startedAt: 0, fetchMs: 0, phase: 'queued', settled: false, slot: undefined, warm: false, resolve, reject,
+        ...spec, timeoutMs, enqueuedAt: performance.now(), startedAt: 0, fetchMs: 0, phase: 'queued', settled: false, slot: undefined, warm: false, resolve, reject,
       } as Job
-      job.timer = setTimeout(() => onTimeout(job, timeoutMs), timeoutMs)
+      job.timer = setTimeout(() => onTimeout(job), remainingMs)
       queue.push(job)
       pump()
     })
@@ -515,7 +524,7 @@ export function createRuntime(parameters: CreateRuntimeParameters): Runtime {
     checkInputs(description, inputs, inputLimits)
     const remaining = Math.max(1, Math.round(timeout - (performance.now() - t0)))
     const { map, transfer } = isolation === 'thread' ? transferable(inputs) : { map: inputs, transfer: [] }
-    const done = await enqueue({ kind: 'run', cid, inputs: map, transfer }, remaining)
+    const done = await enqueue({ kind: 'run', cid, inputs: map, transfer }, timeout, remaining)
     totals.runs++
     const { job } = done
     const reply = done.reply as Extract<Reply, { type: 'result' }>
