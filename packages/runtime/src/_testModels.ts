@@ -78,3 +78,15 @@ export function float16Model(): Uint8Array {
   model.graph!.input![0]!.type!.tensorType!.elemType = 10 // FLOAT16
   return onnx.ModelProto.encode(model).finish()
 }
+
+/** Integer matrix product: `a` uint8 [rows, 8] × a fixed uint8 [8, 3] weight → `y` int32 [rows, 3] (MatMulInteger). */
+export const integerWeights = Uint8Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 256)
+export function matMulIntegerModel(): Uint8Array {
+  return buildModel({
+    name: 'matmul-integer',
+    inputs: [{ name: 'a', dtype: 'uint8', shape: ['rows', 8] }],
+    outputs: [{ name: 'y', dtype: 'int32', shape: ['rows', 3] }],
+    nodes: [{ op: 'MatMulInteger', inputs: ['a', 'B'], outputs: ['y'] }],
+    initializers: [onnx.TensorProto.create({ name: 'B', dims: [8, 3], dataType: 2, rawData: integerWeights })],
+  })
+}

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { buildMlp } from '@verity/onnx'
 import { VerityError, hashTensorSet, tensorFromValues, type TensorMap } from '@verity/protocol'
 import { sampleModel } from '@verity/samples'
-import { allTypesIdentityModel, castNotModel, float16Model, sharedDimModel } from './_testModels.ts'
+import { allTypesIdentityModel, castNotModel, float16Model, integerWeights, matMulIntegerModel, sharedDimModel } from './_testModels.ts'
 import { copyTensors, createTestStore } from './_testStore.ts'
 import { createRuntime, prepareInputs, type Runtime } from './index.ts'
 
@@ -15,6 +15,7 @@ const allTypes = store.add(allTypesIdentityModel())
 const castNot = store.add(castNotModel())
 const shared = store.add(sharedDimModel())
 const half = store.add(float16Model())
+const integer = store.add(matMulIntegerModel())
 const garbage = store.add(new TextEncoder().encode('this is not an onnx file'))
 
 async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<VerityError> {
@@ -118,6 +119,15 @@ describe('runtime with 2 thread workers', () => {
       assert.equal(hashes.size, 1, `${repo}: ${[...hashes].join(', ')}`)
       assert.equal(workers.size, 2, `${repo} ran on workers ${[...workers].join(', ')}`)
     }
+  })
+
+  test('an integer model (MatMulInteger) matches exact integer arithmetic computed in JavaScript', async () => {
+    const rows = 4
+    const a = Uint8Array.from({ length: rows * 8 }, (_, i) => (i * 53 + 7) % 256)
+    const expected = new Int32Array(rows * 3)
+    for (let r = 0; r < rows; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 8; k++) expected[r * 3 + c]! += a[r * 8 + k]! * integerWeights[k * 3 + c]!
+    const { outputs } = await runtime.run({ cid: integer, inputs: { a: { dtype: 'uint8', shape: [rows, 8], data: a } } })
+    assert.deepEqual(outputs.y, { dtype: 'int32', shape: [rows, 3], data: expected })
   })
 
   test('concurrent mixed load uses both workers and matches sequential results', async () => {
