@@ -90,3 +90,25 @@ export function matMulIntegerModel(): Uint8Array {
     initializers: [onnx.TensorProto.create({ name: 'B', dims: [8, 3], dataType: 2, rawData: integerWeights })],
   })
 }
+
+/** `x` [rows, cols] (both dynamic) × a fixed [4, 3] matrix: inputs pass the declared-shape checks, but cols ≠ 4 fails inside onnxruntime. */
+export function dynamicMatMulModel(): Uint8Array {
+  return buildModel({
+    name: 'dynamic-matmul',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['rows', 'cols'] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['rows', 3] }],
+    nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }],
+    initializers: [floatTensor('W', [4, 3], new Array(12).fill(0.5))],
+  })
+}
+
+/** `x` float32 [n] × 0.5 → `y`: halving a small subnormal stays non-zero only without flush-to-zero. */
+export function halveModel(): Uint8Array {
+  return buildModel({
+    name: 'halve',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['n'] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['n'] }],
+    nodes: [{ op: 'Mul', inputs: ['x', 'half'], outputs: ['y'] }],
+    initializers: [floatTensor('half', [1], [0.5])],
+  })
+}

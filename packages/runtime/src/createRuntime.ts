@@ -439,6 +439,7 @@ export function createRuntime(parameters: CreateRuntimeParameters): Runtime {
       slot.state = 'idle'
       settle(job, { error: new VerityError('INTERNAL', `Could not send the request to a worker: ${(error as Error).message}`, { cause: error }) })
       pump()
+      notify()
     }
   }
 

@@ -23,8 +23,9 @@ export const ONNXRUNTIME_VERSION = '1.30.0'
  * - `enableCpuMemArena: false`, `enableMemPattern: false`: every tensor gets a fresh allocation, so no
  *   result can depend on what a previous request left in a reused buffer, and an idle session holds
  *   no arena (thousands of cached sessions stay small).
- * - `session.set_denormal_as_zero: '0'`: keep IEEE subnormals (flush-to-zero changes results and is
- *   a per-process CPU flag elsewhere).
+ * - `session.set_denormal_as_zero: '0'`: keep IEEE subnormals. Flush-to-zero is a per-thread CPU flag
+ *   that onnxruntime sets when a session asks for it and never clears, so it would leak into every
+ *   later session of that worker: every Verity session uses this one setting.
  * - `session.intra_op.allow_spinning: '0'`: no busy-waiting threads eating the pool's cores.
  */
 export const SESSION_OPTIONS: Readonly<InferenceSession.SessionOptions> = Object.freeze({

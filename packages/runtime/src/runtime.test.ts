@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { buildMlp } from '@verity/onnx'
 import { VerityError, hashTensorSet, tensorFromValues, type TensorMap } from '@verity/protocol'
 import { sampleModel } from '@verity/samples'
-import { allTypesIdentityModel, castNotModel, float16Model, integerWeights, matMulIntegerModel, sharedDimModel } from './_testModels.ts'
+import { allTypesIdentityModel, castNotModel, dynamicMatMulModel, float16Model, halveModel, integerWeights, matMulIntegerModel, sharedDimModel } from './_testModels.ts'
 import { copyTensors, createTestStore } from './_testStore.ts'
 import { createRuntime, prepareInputs, type Runtime } from './index.ts'
 
@@ -16,6 +16,8 @@ const castNot = store.add(castNotModel())
 const shared = store.add(sharedDimModel())
 const half = store.add(float16Model())
 const integer = store.add(matMulIntegerModel())
+const dynamicMatMul = store.add(dynamicMatMulModel())
+const halve = store.add(halveModel())
 const garbage = store.add(new TextEncoder().encode('this is not an onnx file'))
 
 async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<VerityError> {
@@ -108,6 +110,23 @@ describe('runtime with 2 thread workers', () => {
   test('a missing model keeps loadModel\'s error; a corrupt file gives INVALID_MODEL_FILE', async () => {
     await rejectsWith(runtime.describe('bafkreiaaaa'), 'MODEL_NOT_FOUND', /No model bafkreiaaaa/)
     await rejectsWith(runtime.run({ cid: garbage, inputs: {} }), 'INVALID_MODEL_FILE', /not a valid ONNX protobuf/)
+  })
+
+  test('subnormal floats are kept (no flush-to-zero), as SESSION_OPTIONS promise', async () => {
+    const { outputs } = await runtime.run({ cid: halve, inputs: { x: tensorFromValues('float32', [2], [1e-39, 1]) } })
+    const [tiny, one] = outputs.y!.data as Float32Array
+    assert.equal(tiny, Math.fround(Math.fround(1e-39) / 2))
+    assert.ok(tiny! > 0)
+    assert.equal(one, 0.5)
+  })
+
+  test('a failure inside onnxruntime is RUNTIME_ERROR with its message; the worker stays usable', async () => {
+    const description = await runtime.describe(dynamicMatMul)
+    const error = await rejectsWith(runtime.run({ cid: dynamicMatMul, inputs: prepareInputs(description, { x: [[1, 2, 3]] }) }), 'RUNTIME_ERROR', /failed while running: .*MatMul/)
+    assert.equal(error.details.cid, dynamicMatMul)
+    const { outputs } = await runtime.run({ cid: dynamicMatMul, inputs: prepareInputs(description, { x: [[1, 2, 3, 4]] }) })
+    assert.deepEqual([...outputs.y!.data as Float32Array], [5, 5, 5])
+    assert.equal(runtime.stats().totals.crashes, 0)
   })
 
   test('repeated runs give bitwise-identical outputs in both workers (PaddleOCR recognizer and an MLP)', async () => {
