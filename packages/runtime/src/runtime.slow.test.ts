@@ -100,6 +100,20 @@ test('a timeout while waiting in the queue removes the request; the running one 
   }
 })
 
+test('thread: close() during a run lets it finish (terminating a thread inside onnxruntime would abort the process)', async () => {
+  const runtime = createRuntime({ workers: 1, loadModel: store.loadModel })
+  await runtime.warm(slow)
+  const running = runtime.run({ cid: slow, inputs: slowInput(1024) })
+  await sleep(5)
+  const queued = caught(runtime.run({ cid: slow, inputs: slowInput(1) }))
+  await runtime.close()
+  assert.deepEqual((await running).outputs.y!.shape, [1024, 512])
+  const error = await queued
+  assert.equal(error.code, 'OVERLOADED')
+  assert.match(error.message, /shutting down/)
+  assert.deepEqual(runtime.stats().workers, [])
+})
+
 test('thread: a worker whose JavaScript heap runs out fails only its request with RUNTIME_ERROR; the pool recovers', async () => {
   const runtime = createRuntime({ workers: 2, workerHeapMb: 16, loadModel: store.loadModel })
   try {
