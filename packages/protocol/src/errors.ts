@@ -29,6 +29,11 @@ export const errorCatalogue = {
   ATTESTATION_UNAVAILABLE: { status: 503, hint: 'This machine has no usable TEE interface; run on TEE hardware or use the insecure dev provider on local networks only.' },
   // @verity/llm-gateway
   UPSTREAM_ERROR: { status: 502, hint: 'The upstream model provider failed; the details carry its status and message. Retry or pick another provider.' },
+  // @verity/runtime
+  UNSUPPORTED_MODEL: {
+    status: 422,
+    hint: 'Verity carries float32, float64, int8-64, uint8-64, bool and string tensors: re-export the model with those input/output types (e.g. cast float16 to float32).',
+  },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
