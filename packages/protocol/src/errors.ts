@@ -24,6 +24,9 @@ export const errorCatalogue = {
   RUNTIME_ERROR: { status: 500, hint: 'The model failed while running; check the input against the model card.' },
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
+  // @verity/db and @verity/hub
+  DATABASE_UNAVAILABLE: { status: 503, hint: 'Check that PostgreSQL is running and that the database URL (host, port, database, user) is right.' },
+  BLOB_CORRUPT: { status: 500, hint: 'A stored file no longer matches its CID (disk corruption or tampering): delete it and push the file again.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
