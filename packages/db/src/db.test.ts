@@ -1,0 +1,86 @@
+import { describe, before, after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { sql, type Generated } from 'kysely'
+import { VerityError } from '@verity/protocol'
+import { migrate, openDatabase, type Migration } from './index.ts'
+import { testDatabases, type TestDatabase } from './testing.ts'
+
+type NoteTables = { notes: { id: Generated<number>; body: string; size: number } }
+
+const notesMigrations: Migration[] = [
+  { name: '001-notes', up: async (db) => { await db.schema.createTable('notes').addColumn('id', 'bigserial', (c) => c.primaryKey()).addColumn('body', 'text', (c) => c.notNull()).execute() } },
+  { name: '002-size', up: async (db) => { await db.schema.alterTable('notes').addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0)).execute() } },
+]
+
+for (const backend of await testDatabases()) {
+  describe(`@verity/db on ${backend.kind}`, { skip: backend.skip }, () => {
+    let t: TestDatabase
+    before(async () => { t = await backend.create() })
+    after(async () => { await t?.dispose() })
+
+    test('migrations apply once, in order, per namespace', async () => {
+      const database = await t.open()
+      assert.equal(database.kind, backend.kind)
+      assert.deepEqual(await migrate(database, notesMigrations, { namespace: 'notes' }), { applied: ['001-notes', '002-size'] })
+      assert.deepEqual(await migrate(database, notesMigrations, { namespace: 'notes' }), { applied: [] })
+      const third: Migration = { name: '003-index', up: async (db) => { await db.schema.createIndex('notes_body').on('notes').column('body').execute() } }
+      assert.deepEqual(await migrate(database, [...notesMigrations, third], { namespace: 'notes' }), { applied: ['003-index'] })
+      // Another namespace with the same migration names is independent.
+      const other: Migration[] = [{ name: '001-notes', up: async (db) => { await db.schema.createTable('other_notes').addColumn('id', 'integer').execute() } }]
+      assert.deepEqual(await migrate(database, other, { namespace: 'other' }), { applied: ['001-notes'] })
+      await database.close()
+    })
+
+    test('int8 values come back as numbers and queries run in transactions', async () => {
+      const database = await t.open()
+      await migrate(database, notesMigrations, { namespace: 'notes' })
+      const db = database.db.withTables<NoteTables>()
+      const row = await db.insertInto('notes').values({ body: 'hello', size: 2 ** 40 }).returning(['id', 'size']).executeTakeFirstOrThrow()
+      assert.equal(typeof row.id, 'number')
+      assert.equal(row.size, 2 ** 40)
+      await assert.rejects(db.transaction().execute(async (trx) => {
+        await trx.insertInto('notes').values({ body: 'rolled back', size: 1 }).execute()
+        throw new Error('boom')
+      }), /boom/)
+      const bodies = (await db.selectFrom('notes').select('body').execute()).map((r) => r.body)
+      assert.ok(!bodies.includes('rolled back'))
+      await database.close()
+    })
+
+    test('a failing migration applies nothing and names itself', async () => {
+      const database = await t.open()
+      const failing: Migration[] = [
+        { name: '001-ok', up: async (db) => { await db.schema.createTable('half').addColumn('id', 'integer').execute() } },
+        { name: '002-bad', up: async (db) => { await sql`select * from no_such_table`.execute(db) } },
+      ]
+      await assert.rejects(migrate(database, failing, { namespace: 'failing' }), (e: unknown) => e instanceof VerityError && /failing\/002-bad/.test(e.message))
+      const half = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name = 'half' and table_schema = current_schema()`.execute(database.db)
+      assert.equal(half.rows[0]!.n, 0)
+      await assert.rejects(migrate(database, [failing[0]!, failing[0]!], { namespace: 'failing' }), /duplicate/)
+      await database.close()
+    })
+
+    test('two processes migrating at once apply each migration exactly once', async () => {
+      const a = await t.open()
+      // PGlite is single-process: a second handle on the same files is refused; concurrent callers share one handle.
+      if (backend.kind === 'pglite') {
+        await assert.rejects(t.open(), (e: unknown) => e instanceof VerityError && e.code === 'DATABASE_UNAVAILABLE' && /already open in this process/.test(e.message))
+      }
+      const b = backend.kind === 'pglite' ? a : await t.open()
+      const slow: Migration[] = [{ name: '001-slow', up: async (db) => { await sql`select pg_sleep(0.2)`.execute(db); await db.schema.createTable('raced').addColumn('id', 'integer').execute() } }]
+      const [ra, rb] = await Promise.all([migrate(a, slow, { namespace: 'race' }), migrate(b, slow, { namespace: 'race' })])
+      assert.deepEqual([...ra.applied, ...rb.applied], ['001-slow'])
+      await a.close()
+      await b.close()
+      // Closing releases the PGlite lock, so the files can be opened again (a restart).
+      const again = await t.open()
+      assert.equal((await sql<{ n: number }>`select count(*)::int as n from verity_migrations where namespace = 'race'`.execute(again.db)).rows[0]!.n, 1)
+      await again.close()
+    })
+  })
+}
+
+test('an unreachable PostgreSQL gives DATABASE_UNAVAILABLE without the password', async () => {
+  await assert.rejects(openDatabase({ databaseUrl: 'postgres://verity:s3cret@127.0.0.1:1/none' }), (e: unknown) =>
+    e instanceof VerityError && e.code === 'DATABASE_UNAVAILABLE' && !e.message.includes('s3cret') && e.message.includes('127.0.0.1:1'))
+})
