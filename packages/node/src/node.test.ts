@@ -94,7 +94,7 @@ test('bad inputs get clear errors and the node keeps serving', async () => {
   await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'int32', shape: [1, 4], data: [1, 2, 3, 4] } } }), 'INVALID_INPUT', 400, /float32/)
   await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 4], data: [1, 'NaN', 3, 4] } } }), 'INVALID_INPUT', 400, /NaN/)
   await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 300000], data: new Array(300000).fill(0.5) } } }), 'INPUT_TOO_LARGE', 413, /larger|limit|too/i)
-  await expectError(client.infer({ model: 'nobody/nothing@1.00', input: tinyInput }), 'NOT_FOUND', 404, /nobody\/nothing/)
+  await expectError(client.infer({ model: 'nobody/nothing@1.00', input: tinyInput }), 'MODEL_NOT_FOUND', 404, /nobody\/nothing/)
   await expectError(client.infer({ model: cidForBytes(new Uint8Array([1, 2, 3])), input: tinyInput }), 'MODEL_NOT_FOUND', 404, /bafkrei/)
   await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'bogus' as never }), 'BAD_REQUEST', 400, /mode/)
   // Still serving.
@@ -170,9 +170,12 @@ test('the private key never appears in the logs, even at trace level', async () 
   const sink: string[] = []
   const capture = new Writable({ write(chunk, _enc, cb) { sink.push(String(chunk)); cb() } })
   try {
-    const second = await startNode({ dataDir: dir, port: 0, workers: 1, logLevel: 'trace', logStream: capture, seedSamples: true, samples: samples.slice(0, 1) })
-    await createClient({ url: second.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput })
-    await second.close()
+    const second = await startNode({ dataDir: dir, port: 0, workers: 1, logLevel: 'trace', logStream: capture, seedSamples: true, samples: samples.filter((s) => s.repo === 'verity/tiny-mlp') })
+    try {
+      await createClient({ url: second.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput })
+    } finally {
+      await second.close()
+    }
     const key = readFileSync(join(dir, 'node.key'), 'utf8').trim()
     const text = sink.join('')
     assert.ok(text.includes(second.address), 'logs were captured and name the address')

@@ -2,7 +2,7 @@
  * The node's receipt store: every receipt it signs, fetchable by id (the EIP-712 digest). Small inputs
  * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
  */
-import { migrate, sql, type Database, type Migration } from '@verity/db'
+import { migrate, sql, type Database, type Generated, type Migration } from '@verity/db'
 import { VerityError, type Hex, type InferenceResult, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
 
 type ReceiptTables = {
@@ -17,7 +17,7 @@ type ReceiptTables = {
     signature: string
     input: string | null
     output: string | null
-    created_at: Date | string
+    created_at: Generated<Date | string>
   }
 }
 

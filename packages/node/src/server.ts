@@ -3,7 +3,7 @@
  * HTTP routes, and starts listening. `startNode` is what `verity up` runs.
  */
 import { openDatabase, type Database } from '@verity/db'
-import { createHub, seedSamples, type FileInfo, type Hub, type ModelCard, type Repository, type ReleaseInfo, type SearchHit } from '@verity/hub'
+import { createHub, seedSamples, type FileInfo, type Hub, type HubTables, type ModelCard, type Repository, type ReleaseInfo, type SearchHit } from '@verity/hub'
 import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
@@ -93,7 +93,8 @@ export function hubPort(hub: Hub): HubPort {
       return { items: page.items.map((h: SearchHit) => repositoryJson(h, h.latestRelease)), nextCursor: page.nextCursor }
     },
     async countModels() {
-      return hub.countRepositories()
+      const row = await hub.database.db.withTables<HubTables>().selectFrom('hub_repositories').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
     },
   }
 }
@@ -122,7 +123,8 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     const models: RunningNode['models'] = []
     if (config.seedSamples) {
       const samples = parameters.samples ?? sampleModels
-      await seedSamples(hub, samples, { onProgress: parameters.onSeedProgress })
+      parameters.onSeedProgress?.(samples.map((s) => s.repo).join(', '))
+      await seedSamples(hub, samples)
       for (const s of samples) models.push({ ref: `${s.repo}@${s.release}`, cid: (await hub.resolveModel(`${s.repo}@${s.release}`)).cid, exampleInput: s.exampleInput() })
     }
 

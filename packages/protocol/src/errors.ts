@@ -24,7 +24,6 @@ export const errorCatalogue = {
   RUNTIME_ERROR: { status: 500, hint: 'The model failed while running; check the input against the model card.' },
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
-<<<<<<< HEAD
   // @verity/tee
   ATTESTATION_MALFORMED: { status: 400, hint: 'Send the attestation document exactly as the TEE produced it (see @verity/tee for the accepted forms).' },
   ATTESTATION_UNAVAILABLE: { status: 503, hint: 'This machine has no usable TEE interface; run on TEE hardware or use the insecure dev provider on local networks only.' },
@@ -35,11 +34,9 @@ export const errorCatalogue = {
     status: 422,
     hint: 'Verity carries float32, float64, int8-64, uint8-64, bool and string tensors: re-export the model with those input/output types (e.g. cast float16 to float32).',
   },
-=======
   // @verity/db and @verity/hub
   DATABASE_UNAVAILABLE: { status: 503, hint: 'Check that PostgreSQL is running and that the database URL (host, port, database, user) is right.' },
   BLOB_CORRUPT: { status: 500, hint: 'A stored file no longer matches its CID (disk corruption or tampering): delete it and push the file again.' },
->>>>>>> hub
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
