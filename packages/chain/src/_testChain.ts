@@ -61,3 +61,18 @@ export async function startTestChain(options: DeployVerityParameters & { chainId
     throw e
   }
 }
+
+/** Asserts that `promise` rejects with a VerityError of `code` whose decoded revert is `revert` (when given). */
+export async function rejectsWith(promise: Promise<unknown>, code: string, revert?: string, message?: RegExp): Promise<void> {
+  const { VerityError } = await import('@verity/protocol')
+  try {
+    await promise
+  } catch (e) {
+    if (!(e instanceof VerityError)) throw new Error(`expected VerityError ${code}${revert ? `/${revert}` : ''}, got ${String(e)}`, { cause: e })
+    if (e.code !== code || (revert !== undefined && e.details.revert !== revert) || (message !== undefined && !message.test(e.message))) {
+      throw new Error(`expected VerityError ${code}${revert ? `/${revert}` : ''}${message ? ` ${message}` : ''}, got ${e.code}/${String(e.details.revert)}: ${e.message}`, { cause: e })
+    }
+    return
+  }
+  throw new Error(`expected VerityError ${code}${revert ? `/${revert}` : ''}, but it resolved`)
+}
