@@ -10,7 +10,7 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 /// @title Settlement: which receipts are final.
 /// @notice Two ways to settle:
 ///  - one receipt, with its EIP-712 signature checked here (the signer must be `receipt.node`, a node
-///    registered, never slashed and not left, and registered at the receipt's timestamp);
+///    never slashed and in good standing at the receipt's timestamp: registered, not yet left);
 ///  - a batch, as the Merkle root over receipt leaves (packages/protocol/src/merkle.ts), posted by the
 ///    node that signed them, with the number of receipts. Inclusion is checked with `verifyInclusion`.
 /// A receipt digest settles once; a root posts once. (A receipt settled alone may also sit in a
@@ -107,7 +107,9 @@ contract Settlement {
         if (signer != receipt.node) revert WrongSigner(signer, receipt.node);
         if (receipt.timestamp > block.timestamp + MAX_FUTURE_SKEW) revert TimestampInFuture(receipt.timestamp, uint64(block.timestamp));
         (, , uint64 slashedAt,) = nodeRegistry.timeline(signer);
-        if (slashedAt != 0 || !nodeRegistry.wasActiveAt(signer, receipt.timestamp) || !nodeRegistry.isInGoodStanding(signer)) {
+        // A slashed node's receipts never settle again (its own timestamps could be backdated); a node
+        // that left gracefully keeps the receipts it signed while it served.
+        if (slashedAt != 0 || !nodeRegistry.wasActiveAt(signer, receipt.timestamp)) {
             revert SignerNotRegistered(signer, receipt.timestamp);
         }
     }
