@@ -92,6 +92,7 @@ test('quorum disputes without a real quorum are refused', async () => {
   await rejectsWith(openQuorumDispute(c, { contested, majority: [r1, await quorumReceipt(4, out('right'))] }), 'BAD_REQUEST', 'DuplicateSigner')
   await rejectsWith(openQuorumDispute(c, { contested, majority: [r1, await quorumReceipt(2, out('other'))] }), 'BAD_REQUEST', 'MajorityDisagrees')
   await rejectsWith(openQuorumDispute(c, { contested, majority: [r1, await quorumReceipt(7, out('right'))] }), 'FORBIDDEN', 'NotRegistered')
+  await rejectsWith(openQuorumDispute(c, { contested, majority: [r1, await quorumReceipt(3, out('right'), { timestamp: 1000 })] }), 'FORBIDDEN', 'NotRegistered')
   await rejectsWith(openQuorumDispute(c, { contested: await quorumReceipt(4, out('right')), majority: [r1, r2] }), 'BAD_REQUEST', 'SameOutput')
   await rejectsWith(openQuorumDispute(c, { contested, majority: [r1, await quorumReceipt(2, out('right'), { modelDigest: out('other model') })] }), 'BAD_REQUEST', 'NotSameRequest')
   // A slashed node's vote no longer counts.

@@ -17,7 +17,10 @@ import {NodeRegistry} from "./NodeRegistry.sol";
 ///     minority signer is slashed. Every majority signer must be registered and never slashed.
 ///
 /// Two conflicting receipts from two different nodes without a quorum prove nothing (either could be
-/// right): no slashing. Slashing takes the node's whole stake; NodeRegistry pays `challengerRewardBps`
+/// right): no slashing. Trust assumption of rule 2: fewer than `quorumThreshold` staked nodes collude.
+/// Which nodes were asked is not recorded on chain, so colluding nodes can outvote an honest receipt;
+/// each majority signer must at least have been in good standing when it signed, and the threshold
+/// must be set with the cost of `quorumThreshold` stakes in mind. Slashing takes the node's whole stake; NodeRegistry pays `challengerRewardBps`
 /// of it to the challenger (msg.sender) and the rest to the treasury or burns it. A node is slashed at
 /// most once, and its slashedAt time is recorded forever, so receipts it signed stop settling.
 contract Disputes {
@@ -90,8 +93,8 @@ contract Disputes {
             if (m.outputHash != agreed) revert MajorityDisagrees(dm);
             if (m.node == contested.node) revert DuplicateSigner(m.node);
             for (uint256 j = 0; j < i; j++) if (majority[j].node == m.node) revert DuplicateSigner(m.node);
-            (uint64 registeredAt,, uint64 slashedAt,) = nodeRegistry.timeline(m.node);
-            if (registeredAt == 0 || slashedAt != 0) revert NotRegistered(m.node);
+            (,, uint64 slashedAt,) = nodeRegistry.timeline(m.node);
+            if (slashedAt != 0 || !nodeRegistry.wasActiveAt(m.node, m.timestamp)) revert NotRegistered(m.node);
         }
         slashed = nodeRegistry.slash(contested.node, msg.sender, REASON_OUTVOTED);
         emit OutvotedProven(contested.node, contested.requestId, dc, majority.length, msg.sender, slashed);
