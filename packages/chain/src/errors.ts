@@ -36,6 +36,7 @@ export const revertMessages: Record<string, { code: ErrorCode; message: (a: Args
   NothingToClaim: { code: 'CHAIN_REVERTED', message: (a) => `${a[0]} has nothing to claim` },
   InvalidParameter: { code: 'BAD_REQUEST', message: (a) => `Invalid contract parameter ${String(a[0])}` },
   AccessControlUnauthorizedAccount: { code: 'FORBIDDEN', message: (a) => `${a[0]} lacks the role ${roleName(a[1] as Hex)}` },
+  AccessControlBadConfirmation: { code: 'BAD_REQUEST', message: () => 'renounceRole must name the calling account itself' },
   ReentrancyGuardReentrantCall: { code: 'CHAIN_REVERTED', message: () => 'Re-entrant call rejected' },
   // ModelRegistry
   RepositoryExists: { code: 'ALREADY_EXISTS', message: (a) => `Repository ${a[0]} already exists on chain` },
