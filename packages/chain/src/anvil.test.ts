@@ -49,3 +49,12 @@ test('startAnvil fails clearly when the port is taken by another chain', async (
   t.after(() => a.stop())
   await assert.rejects(startAnvil({ port: a.port, chainId: 999, timeoutMs: 3000 }), (e: unknown) => e instanceof VerityError && e.code === 'CHAIN_UNAVAILABLE')
 })
+
+test('startAnvil with blockTime mines blocks on its own', async (t) => {
+  const anvil = await startAnvil({ blockTime: 1 })
+  t.after(() => anvil.stop())
+  const client = createPublicClient({ transport: http(anvil.rpcUrl) })
+  const first = await client.getBlockNumber({ cacheTime: 0 })
+  await new Promise((r) => setTimeout(r, 2200))
+  assert.ok((await client.getBlockNumber({ cacheTime: 0 })) > first)
+})

@@ -46,6 +46,8 @@ export type StartAnvilParameters = {
   chainId?: number | undefined
   /** Seconds between blocks; default: a block per transaction (automine). */
   blockTime?: number | undefined
+  /** With dataDir: also dump state every this many seconds (survives a crash); default only on stop. */
+  stateInterval?: number | undefined
   /** Milliseconds to wait for the RPC to answer; default 15000. */
   timeoutMs?: number | undefined
 }
@@ -101,6 +103,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
   if (params.dataDir !== undefined) {
     mkdirSync(params.dataDir, { recursive: true })
     args.push('--state', join(params.dataDir, 'state.json'))
+    if (params.stateInterval !== undefined) args.push('--state-interval', String(params.stateInterval))
   }
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''

@@ -2,7 +2,7 @@
  * The client every action takes first: viem public + wallet clients and the deployment's addresses.
  */
 import {
-  createPublicClient, createWalletClient, defineChain, http, type Account, type Address, type Chain, type Hex, type PublicClient,
+  createPublicClient, createWalletClient, defineChain, http, nonceManager, type Account, type Address, type Chain, type Hex, type PublicClient,
   type Transport, type WalletClient, type TransactionReceipt,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -17,6 +17,8 @@ export type VerityClient = {
   /** Needed for transactions; read-only clients leave it out. */
   walletClient?: VerityWalletClient | undefined
   deployment: VerityDeployment
+  /** How long to wait for a transaction to be mined, in ms; default 60000. */
+  transactionTimeoutMs?: number | undefined
 }
 
 export type CreateVerityClientParameters = {
@@ -26,6 +28,10 @@ export type CreateVerityClientParameters = {
   account?: Account | Hex | undefined
   /** Receipt polling in ms; default 50 (local chains mine instantly). */
   pollingInterval?: number | undefined
+  /** Assign nonces locally so that concurrent actions from one private key do not collide; default false. */
+  manageNonces?: boolean | undefined
+  /** How long to wait for a transaction to be mined, in ms; default 60000. */
+  transactionTimeoutMs?: number | undefined
 }
 
 export function verityChain(chainId: number, rpcUrl: string): Chain {
@@ -36,8 +42,14 @@ export function verityChain(chainId: number, rpcUrl: string): Chain {
 }
 
 /** Builds a wallet client for `account` on the chain at `rpcUrl` (chain id given, no RPC round trip). */
-export function createVerityWallet(params: { rpcUrl: string; chainId: number; account: Account | Hex; pollingInterval?: number | undefined }): VerityWalletClient {
-  const account = typeof params.account === 'string' ? privateKeyToAccount(params.account) : params.account
+export function createVerityWallet(params: {
+  rpcUrl: string; chainId: number; account: Account | Hex; pollingInterval?: number | undefined; manageNonces?: boolean | undefined
+}): VerityWalletClient {
+  // viem's nonce manager lets concurrent actions from one key each get their own nonce; it caches
+  // nonces, so it is opt-in (a chain reverted under it, as tests do with evm_revert, would stall it).
+  const account = typeof params.account === 'string'
+    ? privateKeyToAccount(params.account, params.manageNonces === true ? { nonceManager } : {})
+    : params.account
   return createWalletClient({ account, chain: verityChain(params.chainId, params.rpcUrl), transport: http(params.rpcUrl), pollingInterval: params.pollingInterval ?? 50 })
 }
 
@@ -45,8 +57,8 @@ export function createVerityClient(params: CreateVerityClientParameters): Verity
   const chain = verityChain(params.deployment.chainId, params.rpcUrl)
   const publicClient = createPublicClient({ chain, transport: http(params.rpcUrl), pollingInterval: params.pollingInterval ?? 50 }) as PublicClient
   const walletClient = params.account === undefined ? undefined
-    : createVerityWallet({ rpcUrl: params.rpcUrl, chainId: params.deployment.chainId, account: params.account, pollingInterval: params.pollingInterval })
-  return { publicClient, walletClient, deployment: params.deployment }
+    : createVerityWallet({ rpcUrl: params.rpcUrl, chainId: params.deployment.chainId, account: params.account, pollingInterval: params.pollingInterval, manageNonces: params.manageNonces })
+  return { publicClient, walletClient, deployment: params.deployment, transactionTimeoutMs: params.transactionTimeoutMs }
 }
 
 /** The result of every state-changing action. */
@@ -72,7 +84,15 @@ export async function writeAction(
   } catch (error) {
     throw toVerityError(error, { action, contract })
   }
-  const receipt = await client.publicClient.waitForTransactionReceipt({ hash, pollingInterval: client.publicClient.pollingInterval })
+  const timeout = client.transactionTimeoutMs ?? 60_000
+  let receipt: TransactionReceipt
+  try {
+    receipt = await client.publicClient.waitForTransactionReceipt({ hash, pollingInterval: client.publicClient.pollingInterval, timeout })
+  } catch (error) {
+    throw new VerityError('TIMEOUT', `${action}: transaction ${hash} was not mined within ${timeout} ms`, {
+      cause: error, details: { action, contract, hash }, hint: 'Check that the chain is producing blocks and the account nonce is not stuck.',
+    })
+  }
   if (receipt.status !== 'success') {
     throw new VerityError('CHAIN_REVERTED', `${action}: transaction ${hash} reverted`, { details: { action, contract, hash } })
   }

@@ -63,7 +63,7 @@ export async function deployVerity(walletClient: VerityWalletClient, options: De
   const deploy = async (name: string, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<{ address: Address; block: bigint }> => {
     try {
       const hash = await walletClient.deployContract({ abi, bytecode, args })
-      const receipt = await publicClient.waitForTransactionReceipt({ hash })
+      const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 })
       if (receipt.status !== 'success' || receipt.contractAddress == null) throw new VerityError('CHAIN_REVERTED', `Deploying ${name} reverted`, { details: { hash } })
       return { address: receipt.contractAddress, block: receipt.blockNumber }
     } catch (error) {
@@ -79,7 +79,7 @@ export async function deployVerity(walletClient: VerityWalletClient, options: De
   if (admin === walletClient.account.address) {
     try {
       const hash = await walletClient.writeContract({ address: nodes.address, abi: NodeRegistry.abi, functionName: 'bindDisputes', args: [disputes.address] })
-      await publicClient.waitForTransactionReceipt({ hash })
+      await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 })
     } catch (error) {
       throw toVerityError(error, { action: 'bindDisputes', contract: 'NodeRegistry' })
     }
