@@ -25,7 +25,7 @@ export const errorCatalogue = {
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
   // @verity/chain
-  CHAIN_UNAVAILABLE: { status: 503, hint: 'Check the RPC URL and that the chain (or anvil) is running; `verity chain start` runs a local one.' },
+  CHAIN_UNAVAILABLE: { status: 503, hint: 'Check the RPC URL and that the chain is running (a local one: startAnvil from @verity/chain).' },
   CHAIN_REVERTED: { status: 409, hint: 'The contract rejected the transaction; the message names the rule it broke.' },
   DEPLOYMENT_NOT_FOUND: { status: 404, hint: 'Deploy the contracts first (deployVerity) or point at the deployment JSON it saved.' },
 } as const satisfies Record<string, { status: number; hint: string }>
