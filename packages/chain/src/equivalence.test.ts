@@ -13,6 +13,7 @@ import {
 import { registerNode, settleBatch, verifyInclusion, toContractReceipt, type VerityClient } from './index.ts'
 import { startTestChain, devKeys, type TestChain } from './_testChain.ts'
 
+const ZERO: Hex = `0x${'00'.repeat(32)}`
 const vectorsPath = new URL('../vectors/receipts.json', import.meta.resolve('@verity/protocol'))
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as { privateKey: Hex; address: string; cases: Array<{ receipt: Receipt; digest: Hex; signature: Hex }> }
 
@@ -63,6 +64,23 @@ test('fresh receipts signed by protocol recover on chain to the signer', async (
   for (let i = 0; i < 5; i++) {
     const receipt: Receipt = { ...vectors.cases[0]!.receipt, requestId: `0x${String(i).repeat(64)}` as Hex, node: chains.get(31337)!.address(i), timestamp: 1_700_000_000 + i }
     const signature = signReceipt(receipt, devKeys[i]!)
+    assert.equal(await call('recoverReceiptSigner', [toContractReceipt(receipt), signature]), receipt.node)
+  }
+})
+
+test('random receipts (all modes, random fields and keys): contract digest and signer equal protocol', async () => {
+  const { generatePrivateKey, privateKeyToAddress, modes } = await import('@verity/protocol')
+  const call = read(chains.get(31337)!.as(0))
+  const { randomBytes } = await import('node:crypto')
+  const b32 = (): Hex => `0x${randomBytes(32).toString('hex')}`
+  for (let i = 0; i < 24; i++) {
+    const key = generatePrivateKey()
+    const receipt: Receipt = {
+      requestId: b32(), modelDigest: b32(), inputHash: b32(), outputHash: b32(), mode: modes[i % 4]!, proofHash: i % 3 === 0 ? ZERO : b32(),
+      node: privateKeyToAddress(key), timestamp: i === 0 ? 2 ** 53 - 1 : randomBytes(4).readUInt32BE(), chainId: 31337,
+    }
+    const signature = signReceipt(receipt, key)
+    assert.equal(await call('receiptDigest', [toContractReceipt(receipt)]), receiptDigest(receipt))
     assert.equal(await call('recoverReceiptSigner', [toContractReceipt(receipt), signature]), receipt.node)
   }
 })
