@@ -37,6 +37,10 @@ export const errorCatalogue = {
   // @verity/db and @verity/hub
   DATABASE_UNAVAILABLE: { status: 503, hint: 'Check that PostgreSQL is running and that the database URL (host, port, database, user) is right.' },
   BLOB_CORRUPT: { status: 500, hint: 'A stored file no longer matches its CID (disk corruption or tampering): delete it and push the file again.' },
+  // @verity/chain
+  CHAIN_UNAVAILABLE: { status: 503, hint: 'Check the RPC URL and that the chain is running (a local one: startAnvil from @verity/chain).' },
+  CHAIN_REVERTED: { status: 409, hint: 'The contract rejected the transaction; the message names the rule it broke.' },
+  DEPLOYMENT_NOT_FOUND: { status: 404, hint: 'Deploy the contracts first (deployVerity) or point at the deployment JSON it saved.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
