@@ -60,6 +60,8 @@ test('malformed and high-s signatures are rejected, not thrown', () => {
   const { receipt, signature } = vectors.cases[0]!
   assert.equal(recoverReceiptSigner(receipt, '0x1234'), null)
   assert.equal(recoverReceiptSigner(receipt, `${signature.slice(0, -2)}1f`), null)
+  // v = 0/1 (the raw recovery id) is refused, as on chain: a signature has one encoding.
+  assert.equal(recoverReceiptSigner(receipt, `${signature.slice(0, -2)}${signature.endsWith('1b') ? '00' : '01'}`), null)
   // s' = n - s flips to the high half: the same point, but malleable, so EIP-2 forbids it.
   const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
   const s = BigInt(`0x${signature.slice(66, 130)}`)

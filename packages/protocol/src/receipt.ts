@@ -126,9 +126,10 @@ export function signReceipt(receipt: Receipt, privateKey: Hex): Hex {
 export function recoverReceiptSigner(receipt: Receipt, signature: string): Address | null {
   if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return null
   const bytes = hexToBytes(signature)
+  // Only v in {27, 28}, exactly as the contracts accept: one encoding per signature.
   const v = bytes[64]!
-  const recovery = v >= 27 ? v - 27 : v
-  if (recovery !== 0 && recovery !== 1) return null
+  if (v !== 27 && v !== 28) return null
+  const recovery = v - 27
   try {
     const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact')
     // EIP-2: reject high-s signatures (malleable), as ecrecover users are told to.
