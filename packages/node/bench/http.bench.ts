@@ -43,7 +43,7 @@ export default async function run(ctx: BenchContext): Promise<void> {
       const bytes = sample.bytes()
       const input = sample.exampleInput()
       const typed = prepareInputs(describeModel(bytes), input)
-      const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS)
+      const session = await ort.InferenceSession.create(bytes, structuredClone(SESSION_OPTIONS) as ort.InferenceSession.SessionOptions)
       const feeds = Object.fromEntries(Object.entries(typed).map(([k, t]) => [k, toOrt(t)]))
       const ref = `${sample.repo}@${sample.release}`
       const rawFetch = async () => {

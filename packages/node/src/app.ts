@@ -24,7 +24,6 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     bodyLimit: p.maxInputBytes,
     // Validation errors list every failing field, not just the first.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
-    disableRequestLogging: false,
   })
   await app.register(swagger, {
     openapi: {
