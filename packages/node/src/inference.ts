@@ -33,7 +33,8 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
   const inputs = await ports.prepareInputs(cid, request.input)
   // Hash and serialise the input before running: the runtime takes ownership of its buffers.
   const inputHash = hashTensorSet(inputs)
-  const inputJson = tensorMapToJson(inputs)
+  const encoding = request.encoding ?? 'json'
+  const inputJson = tensorMapToJson(inputs, encoding)
   const outputs = await ports.run(cid, inputs, request.timeoutMs ?? ports.defaultTimeoutMs)
   const receipt: Receipt = {
     requestId: request.requestId ?? (bytesToHex(randomBytes(32)) as Hex),
@@ -50,7 +51,7 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
     version: 1,
     model: cid,
     input: inputJson,
-    output: tensorMapToJson(outputs),
+    output: tensorMapToJson(outputs, encoding),
     receipt,
     signature: signReceipt(receipt, ports.key.privateKey),
     source: { ref },

@@ -71,9 +71,9 @@ test('a real third-party model (PaddleOCR direction classifier) runs and verifie
 })
 
 test('a tampered result fails verification and names the check', async () => {
-  const result: InferenceResult = await createClient({ url: node.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput })
+  const { verification: _, outputs: __, ...result } = await createClient({ url: node.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, encoding: 'json' })
   const tampered = structuredClone(result) as InferenceResult
-  const values = tampered.output.output!.data as number[]
+  const values = (tampered.output.output as { data: number[] }).data
   values[0] = values[0]! + 1
   const verdict = verifyInferenceResult(tampered)
   assert.equal(verdict.ok, false)

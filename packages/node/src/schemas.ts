@@ -35,7 +35,7 @@ export const releaseSchema = {
 } as const
 export const modelCardSchema = { type: 'object', properties: { ...repositorySchema.properties, releases: { type: 'array', items: releaseSchema } } } as const
 
-const tensorJson = { type: 'object', properties: { dtype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, data: { type: 'array' } }, required: ['dtype', 'shape', 'data'] } as const
+const tensorJson = { type: 'object', properties: { dtype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, data: { type: 'array' }, base64: { type: 'string' } }, required: ['dtype', 'shape'] } as const
 const tensorMapJson = { type: 'object', additionalProperties: tensorJson } as const
 export const receiptSchema = {
   type: 'object',
@@ -104,6 +104,7 @@ export const routes = {
       properties: {
         model: { type: 'string', description: 'CID, owner/name or owner/name@1.02' }, input: { type: 'object' },
         mode: { type: 'string', enum: ['vanilla', 'zkml', 'tee', 'quorum'], default: 'vanilla' }, requestId: hex32, timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+        encoding: { type: 'string', enum: ['json', 'base64'], default: 'json' },
       },
     },
     response: { 200: resultSchema, ...errors },

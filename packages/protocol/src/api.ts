@@ -50,6 +50,8 @@ export type InferRequest = {
   /** Lets a client run the same request on several nodes (QUORUM). 0x + 64 hex. */
   requestId?: Hex
   timeoutMs?: number
+  /** How to encode tensors in the answer: `json` arrays (default) or compact `base64` (see TensorJson). */
+  encoding?: 'json' | 'base64'
 }
 
 export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }

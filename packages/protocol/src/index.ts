@@ -10,7 +10,7 @@ export { errorCatalogue, VerityError, isErrorCode, type ErrorCode, type VerityEr
 export { toChecksumAddress, isAddress, sameAddress, publicKeyToAddress, privateKeyToAddress, generatePrivateKey, type Address } from './address.ts'
 export {
   dtypes, dtypeCode, isDType, elementCount, flattenNested, tensorFromValues, tensorFromJson, tensorToJson, tensorMapToJson, tensorMapFromJson,
-  encodeTensorSet, hashTensorSet, type DType, type Tensor, type TensorMap, type TensorJson, type TensorMapJson,
+  encodeTensorSet, hashTensorSet, type DType, type Tensor, type TensorMap, type TensorJson, type TensorMapJson, type TensorEncoding,
 } from './tensor.ts'
 export {
   modes, modeCode, ZERO_HASH, receiptDomainName, receiptDomainVersion, receiptTypeString, receiptTypes, receiptDomain, receiptTypeHash,

@@ -55,3 +55,24 @@ test('nested data is flattened row-major; ragged and wrong-size data are clear e
   assert.throws(() => tensorFromJson({ dtype: 'float16', shape: [1], data: [1] }, 'input.x'), /unknown dtype "float16"/)
   assert.throws(() => tensorFromValues('int64', [1], ['1.5'], 'input.x'), /expected a int64 integer/)
 })
+
+test('base64 form carries the same tensor and hash as the array form, for every dtype', () => {
+  const json: TensorMapJson = {
+    f32: { dtype: 'float32', shape: [2, 2], data: [0.1, -2, 'NaN', 'Infinity'] },
+    f64: { dtype: 'float64', shape: [2], data: [Math.PI, -0] },
+    i8: { dtype: 'int8', shape: [2], data: [-128, 127] }, u16: { dtype: 'uint16', shape: [1], data: [65535] },
+    i64: { dtype: 'int64', shape: [2], data: ['-9223372036854775808', '42'] }, u64: { dtype: 'uint64', shape: [1], data: ['18446744073709551615'] },
+    b: { dtype: 'bool', shape: [3], data: [true, false, true] }, s: { dtype: 'string', shape: [3], data: ['', 'héllo', 'x'] },
+    empty: { dtype: 'float32', shape: [0], data: [] },
+  }
+  const map = tensorMapFromJson(json)
+  const compact = tensorMapToJson(map, 'base64')
+  for (const t of Object.values(compact)) assert.ok('base64' in t)
+  const back = tensorMapFromJson(compact)
+  assert.equal(hashTensorSet(back), hashTensorSet(map))
+  assert.deepEqual(tensorMapToJson(back), tensorMapToJson(map))
+  assert.throws(() => tensorFromJson({ dtype: 'float32', shape: [3], base64: 'AAAAAA==' }, 'input.x'), /needs 12 bytes, base64 holds 4/)
+  assert.throws(() => tensorFromJson({ dtype: 'float32', shape: [1], base64: 'not base64!' }, 'input.x'), /not valid standard base64/)
+  assert.throws(() => tensorFromJson({ dtype: 'bool', shape: [1], base64: 'Ag==' }, 'input.x'), /bool element 0 is 2/)
+  assert.throws(() => tensorFromJson({ dtype: 'string', shape: [2], base64: 'AQAAAGE=' }, 'input.x'), /holds 1 strings, shape needs 2/)
+})

@@ -27,6 +27,8 @@ const byteWidth: Partial<Record<DType, number>> = {
   float32: 4, float64: 8, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
 }
 
+const littleEndianHost = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 /** In-memory tensor: flat typed data in row-major order. */
 export type Tensor =
   | { dtype: 'float32'; shape: number[]; data: Float32Array }
@@ -49,8 +51,16 @@ export type TensorMap = Record<string, Tensor>
  * numbers lose precision past 2^53); non-finite floats are the strings "NaN", "Infinity", "-Infinity";
  * bools are true/false.
  */
-export type TensorJson = { dtype: DType; shape: number[]; data: Array<number | string | boolean> }
+export type TensorJson =
+  | { dtype: DType; shape: number[]; data: Array<number | string | boolean> }
+  /**
+   * Compact form for large tensors: `base64` holds exactly the `data` bytes of the VTS1 encoding
+   * (little-endian elements; strings as u32 length + UTF-8). Same tensor, same hash, far cheaper to
+   * serialise and parse than decimal floats.
+   */
+  | { dtype: DType; shape: number[]; base64: string }
 export type TensorMapJson = Record<string, TensorJson>
+export type TensorEncoding = 'json' | 'base64'
 
 export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && (dtypes as readonly string[]).includes(value)
@@ -168,15 +178,70 @@ export function tensorFromJson(json: unknown, where = 'tensor'): Tensor {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw invalid(`${where}: expected {dtype, shape, data}, got ${Array.isArray(json) ? 'an array' : typeof json}`, { tensor: where })
   }
-  const { dtype, shape, data } = json as Record<string, unknown>
+  const { dtype, shape, data, base64 } = json as Record<string, unknown>
   if (!isDType(dtype)) throw invalid(`${where}: unknown dtype ${JSON.stringify(dtype)}; valid: ${dtypes.join(', ')}`, { tensor: where, dtype })
-  if (!Array.isArray(data)) throw invalid(`${where}: data must be an array`, { tensor: where })
+  if (typeof base64 === 'string') return tensorFromBase64(dtype, shape, base64, where)
+  if (!Array.isArray(data)) throw invalid(`${where}: data must be an array (or give base64)`, { tensor: where })
   const flat = data.some(Array.isArray) ? flattenNested(data, where).flat : data
   return tensorFromValues(dtype, shape as number[], flat, where)
 }
 
-/** JSON form of a tensor (see TensorJson). */
-export function tensorToJson(tensor: Tensor): TensorJson {
+function decodeBase64(text: string, where: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw invalid(`${where}: base64 is not valid standard base64`, { tensor: where })
+  const B = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer
+  if (B) return new Uint8Array(B.from(text, 'base64'))
+  const bin = atob(text)
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): { toString(e: string): string } } }).Buffer
+  if (B) return B.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  let bin = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(bin)
+}
+
+const arrayType = {
+  float32: Float32Array, float64: Float64Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, bool: Uint8Array,
+} as const
+
+function tensorFromBase64(dtype: DType, shape: unknown, base64: string, where: string): Tensor {
+  assertShape(shape, where)
+  const n = elementCount(shape)
+  const bytes = decodeBase64(base64, where)
+  if (dtype === 'string') {
+    const data: string[] = []
+    let o = 0
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    for (let i = 0; i < n; i++) {
+      if (o + 4 > bytes.length) throw invalid(`${where}: base64 holds ${i} strings, shape needs ${n}`, { tensor: where })
+      const len = view.getUint32(o, true)
+      o += 4
+      if (o + len > bytes.length) throw invalid(`${where}: string ${i} runs past the end of the base64 data`, { tensor: where })
+      data.push(utf8.decode(bytes.subarray(o, o + len)))
+      o += len
+    }
+    if (o !== bytes.length) throw invalid(`${where}: base64 has ${bytes.length - o} bytes after the last string`, { tensor: where })
+    return { dtype, shape, data }
+  }
+  const width = byteWidth[dtype]!
+  if (bytes.length !== n * width) throw invalid(`${where}: shape ${JSON.stringify(shape)} of ${dtype} needs ${n * width} bytes, base64 holds ${bytes.length}`, { tensor: where })
+  // Copy into a fresh, aligned buffer, reading little-endian whatever the host order.
+  const aligned = new Uint8Array(n * width)
+  if (littleEndianHost) aligned.set(bytes)
+  else for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) aligned[i * width + b] = bytes[i * width + width - 1 - b]!
+  const data = new arrayType[dtype](aligned.buffer)
+  if (dtype === 'bool') for (let i = 0; i < n; i++) if ((data as Uint8Array)[i]! > 1) throw invalid(`${where}: bool element ${i} is ${(data as Uint8Array)[i]}, expected 0 or 1`, { tensor: where, index: i })
+  return { dtype, shape, data } as Tensor
+}
+
+/** JSON form of a tensor (see TensorJson); `base64` gives the compact form. */
+export function tensorToJson(tensor: Tensor, encoding: TensorEncoding = 'json'): TensorJson {
+  if (encoding === 'base64') return { dtype: tensor.dtype, shape: [...tensor.shape], base64: encodeBase64(dataBytes(tensor)) }
   const values: Array<number | string | boolean> = []
   switch (tensor.dtype) {
     case 'float32': case 'float64':
@@ -197,9 +262,9 @@ export function tensorToJson(tensor: Tensor): TensorJson {
   return { dtype: tensor.dtype, shape: [...tensor.shape], data: values }
 }
 
-export function tensorMapToJson(map: TensorMap): TensorMapJson {
+export function tensorMapToJson(map: TensorMap, encoding: TensorEncoding = 'json'): TensorMapJson {
   const out: TensorMapJson = {}
-  for (const name of Object.keys(map).sort()) out[name] = tensorToJson(map[name]!)
+  for (const name of Object.keys(map).sort()) out[name] = tensorToJson(map[name]!, encoding)
   return out
 }
 
@@ -221,8 +286,6 @@ function u64(n: number): Uint8Array {
   new DataView(b.buffer).setBigUint64(0, BigInt(n), true)
   return b
 }
-
-const littleEndianHost = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
 
 function dataBytes(tensor: Tensor): Uint8Array {
   if (tensor.dtype === 'string') return concatBytes(...tensor.data.flatMap((s) => { const b = utf8.encode(s); return [u32(b.length), b] }))

@@ -36,7 +36,7 @@ export default async function runtimeBench(ctx: BenchContext): Promise<void> {
     ] as const) {
       const session = await ort.InferenceSession.create(bytes, options as ort.InferenceSession.SessionOptions)
       const [name, json] = Object.entries(sample.exampleInput())[0]!
-      const data = Float32Array.from(json.data as number[])
+      const data = Float32Array.from((json as { data: number[] }).data)
       await measure(label, () => session.run({ [name]: new ort.Tensor('float32', data, json.shape) }))
       await session.release()
     }

@@ -4,9 +4,9 @@
  * verify throws VerificationError naming the failed check.
  */
 import {
-  cidForBytes, parseCid, verifyInferenceResult, VerityError,
+  cidForBytes, parseCid, tensorMapFromJson, tensorMapToJson, verifyInferenceResult, VerityError,
   type Address, type CheckOutcome, type HealthResponse, type Hex, type InferRequest, type InferenceResult, type ModelCardJson,
-  type ReleaseJson, type FileJson, type RepositoryJson, type SearchResponse, type StoredReceipt, type VerifyResultOptions,
+  type ReleaseJson, type FileJson, type RepositoryJson, type SearchResponse, type StoredReceipt, type TensorMap, type VerifyResultOptions,
 } from '@verity/protocol'
 import { VerificationError } from './errors.ts'
 import { request, requestJson, type Transport } from './http.ts'
@@ -26,7 +26,11 @@ export type ClientOptions = {
 
 export type Progress = (done: number, total: number | null) => void
 
-export type VerifiedResult = InferenceResult & { verification: { ok: true; checks: CheckOutcome[]; receiptId: Hex; signer: Address } }
+export type VerifiedResult = InferenceResult & {
+  verification: { ok: true; checks: CheckOutcome[]; receiptId: Hex; signer: Address }
+  /** The output as typed tensors (decoded once, after verification). */
+  outputs: TensorMap
+}
 
 export type InferParameters = InferRequest & {
   /** Extra mode checks (ZK, TEE, quorum) from their packages. */
@@ -62,11 +66,13 @@ export function createClient(options: ClientOptions = {}) {
     /** Runs a model and returns the result only if every check passes. */
     async infer(p: InferParameters): Promise<VerifiedResult> {
       const { modeVerifier, ...body } = p
+      // Compact base64 tensors by default: same bytes, same hashes, far cheaper than decimal floats.
+      body.encoding ??= 'base64'
       const result = await requestJson<InferenceResult>(transport, '/v1/infer', { body, timeoutMs: (p.timeoutMs ?? transport.timeoutMs) + 5_000 })
       const expectedModel = parseModelCid(p.model)
       const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier })
       if (!verification.ok) throw new VerificationError(verification.checks)
-      return { ...result, verification: verification as VerifiedResult['verification'] }
+      return { ...result, verification: verification as VerifiedResult['verification'], outputs: tensorMapFromJson(result.output, 'output') }
     },
 
     async getReceipt(id: string): Promise<StoredReceipt> {
@@ -169,4 +175,9 @@ function parseModelCid(model: string): string | undefined {
  */
 export function verifyReceipt(result: unknown, options: VerifyResultOptions = {}) {
   return verifyInferenceResult(result, options)
+}
+
+/** The same result with tensors as plain JSON arrays (readable, editable); hashes are unchanged. */
+export function withJsonTensors(result: InferenceResult): InferenceResult {
+  return { ...result, input: tensorMapToJson(tensorMapFromJson(result.input, 'input')), output: tensorMapToJson(tensorMapFromJson(result.output, 'output')) }
 }

@@ -1,4 +1,4 @@
 /** @verity/sdk — talk to Verity nodes; every result is verified before you see it. */
-export { createClient, verifyReceipt, type ClientOptions, type VerityClient, type VerifiedResult, type InferParameters, type Progress } from './client.ts'
+export { createClient, verifyReceipt, withJsonTensors, type ClientOptions, type VerityClient, type VerifiedResult, type InferParameters, type Progress } from './client.ts'
 export { NodeRequestError, ConnectionError, TimeoutError, VerificationError } from './errors.ts'
 export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '@verity/protocol'

@@ -1,5 +1,5 @@
 import type { InferenceResult, Mode, TensorJson } from '@verity/protocol'
-import { createClient } from '@verity/sdk'
+import { createClient, withJsonTensors } from '@verity/sdk'
 import { readJsonFile, writeFileAtomic } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
@@ -18,14 +18,16 @@ export async function infer(options: InferOptions): Promise<void> {
   const started = performance.now()
   const result = await client.infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
   const elapsed = performance.now() - started
-  const { verification, ...saved } = result
-  if (options.out) writeFileAtomic(options.out, `${JSON.stringify(saved satisfies InferenceResult, null, 2)}\n`)
+  const { verification, outputs: _typed, ...wire } = result
+  // Saved and printed results use plain JSON arrays, so a person can read (and try to tamper with) them.
+  const saved: InferenceResult = withJsonTensors(wire)
+  if (options.out) writeFileAtomic(options.out, `${JSON.stringify(saved, null, 2)}\n`)
   if (options.json) {
-    out(JSON.stringify(result, null, 2))
+    out(JSON.stringify({ ...saved, verification }, null, 2))
     return
   }
   out(color.bold('Output'))
-  out(table(Object.entries(result.output).map(([name, t]) => [name, `${t.dtype}[${t.shape.join('×')}]`, summarize(t)])))
+  out(table(Object.entries(saved.output).map(([name, t]) => [name, `${t.dtype}[${t.shape.join('×')}]`, summarize(t)])))
   out()
   out(color.bold('Verification'))
   out(renderChecks(verification.checks))
@@ -35,6 +37,7 @@ export async function infer(options: InferOptions): Promise<void> {
 }
 
 function summarize(t: TensorJson): string {
+  if (!('data' in t)) return `(${t.base64.length} base64 characters)`
   const values = t.data
   const head = values.slice(0, 6).map((v) => (typeof v === 'number' ? Number(v.toPrecision(5)) : v)).join(', ')
   let text = `[${head}${values.length > 6 ? `, … (${values.length} values)` : ''}]`
