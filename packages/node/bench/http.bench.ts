@@ -13,7 +13,7 @@ import { prepareInputs, SESSION_OPTIONS } from '@verity/runtime'
 import { describeModel } from '@verity/onnx'
 import { sampleModel } from '@verity/samples'
 import { createClient } from '@verity/sdk'
-import type { Tensor } from '@verity/protocol'
+import { tensorToJson, type Tensor } from '@verity/protocol'
 
 const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)
 
@@ -46,10 +46,11 @@ export default async function run(ctx: BenchContext): Promise<void> {
       const session = await ort.InferenceSession.create(bytes, structuredClone(SESSION_OPTIONS) as ort.InferenceSession.SessionOptions)
       const feeds = Object.fromEntries(Object.entries(typed).map(([k, t]) => [k, toOrt(t)]))
       const ref = `${sample.repo}@${sample.release}`
+      const compactInput = Object.fromEntries(Object.entries(typed).map(([k, t]) => [k, tensorToJson(t, 'base64')]))
       const rawFetch = async () => {
-        const res = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: ref, input }) })
+        const res = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: ref, input: compactInput, encoding: 'base64' }) })
         if (!res.ok) throw new Error(await res.text())
-        await res.arrayBuffer()
+        await res.json()
       }
       for (const concurrency of [1, 8]) {
         ctx.progress(`${repo} concurrency ${concurrency}`)
@@ -57,9 +58,9 @@ export default async function run(ctx: BenchContext): Promise<void> {
         await load(rawFetch, 10, concurrency)
         const raw = await load(() => session.run(feeds), total, concurrency)
         const http = await load(rawFetch, total, concurrency)
-        const sdk = await load(() => client.infer({ model: ref, input }), total, concurrency)
+        const sdk = await load(() => client.infer({ model: ref, input: compactInput }), total, concurrency)
         const r = summarize(raw.latencies)
-        for (const [label, m] of [['raw onnxruntime (in-process)', raw], ['node HTTP', http], ['node HTTP + SDK verification', sdk]] as const) {
+        for (const [label, m] of [['raw onnxruntime (in-process)', raw], ['node HTTP (base64 tensors)', http], ['node HTTP + SDK verification', sdk]] as const) {
           const s = summarize(m.latencies)
           rows.push([repo, concurrency, label, s.p50, s.p95, m.throughput, label.startsWith('raw') ? '—' : `${(((s.p50 - r.p50) / r.p50) * 100).toFixed(1)}%`])
         }

@@ -2,7 +2,7 @@
  * The node's receipt store: every receipt it signs, fetchable by id (the EIP-712 digest). Small inputs
  * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
  */
-import { migrate, sql, type Database, type Generated, type Migration } from '@verity/db'
+import { migrate, sql, type Database, type Generated, type Insertable, type Migration } from '@verity/db'
 import { VerityError, type Hex, type InferenceResult, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
 
 type ReceiptTables = {
@@ -54,13 +54,35 @@ export async function createReceiptStore(database: Database) {
     const text = JSON.stringify(t)
     return text.length <= KEEP_TENSORS_UNDER ? text : null
   }
+  type Row = Insertable<ReceiptTables['node_receipts']>
+  // Group commit: concurrent saves share one multi-row INSERT (one transaction, one fsync); each
+  // caller still waits until its receipt is durable before answering.
+  let pending: Array<{ row: Row; done: (error?: unknown) => void }> = []
+  let flushing: Promise<void> | null = null
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending
+      pending = []
+      try {
+        await db.insertInto('node_receipts').values(batch.map((b) => b.row)).execute()
+        for (const b of batch) b.done()
+      } catch (error) {
+        for (const b of batch) b.done(error)
+      }
+    }
+    flushing = null
+  }
   return {
-    async save(result: InferenceResult, id: Hex): Promise<void> {
-      await db.insertInto('node_receipts').values({
+    save(result: InferenceResult, id: Hex): Promise<void> {
+      const row = {
         id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
         issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
         input: small(result.input), output: small(result.output),
-      }).execute()
+      }
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
+        flushing ??= flush()
+      })
     },
     async get(id: Hex): Promise<StoredReceipt> {
       const row = await db.selectFrom('node_receipts').selectAll().where('id', '=', id).executeTakeFirst()

@@ -99,6 +99,42 @@ export function hubPort(hub: Hub): HubPort {
   }
 }
 
+/**
+ * Resolves model references for inference. Published releases and CIDs never change meaning, so their
+ * resolutions are cached; usage counts are summed in memory and written every few seconds instead of
+ * one UPDATE per request.
+ */
+function createModelResolver(hub: Hub) {
+  const immutable = new Map<string, { cid: string; ref: string; repo: string | null }>()
+  const uses = new Map<string, number>()
+  const writeUses = async () => {
+    const entries = [...uses]
+    uses.clear()
+    for (const [repo, count] of entries) await hub.recordDownload(repo, count).catch(() => undefined)
+  }
+  const timer = setInterval(() => void writeUses(), 5_000)
+  timer.unref()
+  return {
+    async resolve(ref: string): Promise<{ cid: string; ref: string }> {
+      let hit = immutable.get(ref)
+      if (!hit) {
+        const r = await hub.resolveModel(ref)
+        hit = { cid: r.cid, ref: r.repo ? `${r.repo}@${r.release}` : r.cid, repo: r.repo }
+        if (r.repo === null || r.published === true && ref.includes('@')) {
+          if (immutable.size >= 10_000) immutable.delete(immutable.keys().next().value!)
+          immutable.set(ref, hit)
+        }
+      }
+      if (hit.repo) uses.set(hit.repo, (uses.get(hit.repo) ?? 0) + 1)
+      return { cid: hit.cid, ref: hit.ref }
+    },
+    async flush(): Promise<void> {
+      clearInterval(timer)
+      await writeUses()
+    },
+  }
+}
+
 export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
   const config = resolveConfig(parameters)
   const key = loadOrCreateNodeKey(config.dataDir)
@@ -129,6 +165,8 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     }
 
     const inputLimits = { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes }
+    const resolver = createModelResolver(hub)
+    closers.push(() => resolver.flush())
     const app = await buildApp({
       hub: hubPort(hub),
       maxInputBytes: config.maxInputBytes,
@@ -137,11 +175,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       inference: {
         infer: (request) => runInference({
           key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs,
-          resolveModel: async (ref) => {
-            const resolved = await hub.resolveModel(ref)
-            if (resolved.repo) await hub.recordDownload(resolved.repo).catch(() => undefined)
-            return { cid: resolved.cid, ref: resolved.repo ? `${resolved.repo}@${resolved.release}` : resolved.cid }
-          },
+          resolveModel: resolver.resolve,
           prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
           run: async (cid, inputs, timeoutMs) => (await runtime.run({ cid, inputs, timeoutMs })).outputs,
           saveReceipt: (result, id) => receipts.save(result, id),
