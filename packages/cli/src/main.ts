@@ -115,8 +115,9 @@ export function buildProgram(): Command {
     .command('verify <result>')
     .description('Check a saved result offline: exit 0 when every check passes, 1 when any fails')
     .option('--signer <address...>', 'only accept receipts signed by these node addresses')
+    .option('--node <url>', "also require the signer to be this node (its address from /v1/health)")
     .option('--json', 'print the checks as JSON')
-    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...'))
+    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420'))
     .action(async (file, o) => (await import('./commands/verify.ts')).verify(file, o))
 
   return program

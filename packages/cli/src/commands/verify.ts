@@ -1,21 +1,22 @@
-import { verifyReceipt } from '@verity/sdk'
+import { createClient, verifyReceipt } from '@verity/sdk'
 import { readJsonFile } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; json?: boolean }
+export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean }
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
   const result = readJsonFile(file)
-  const verification = verifyReceipt(result, { trustedSigners: options.signer })
+  const signers = [...(options.signer ?? []), ...(options.node ? [(await createClient({ url: options.node }).health()).address] : [])]
+  const verification = verifyReceipt(result, { trustedSigners: signers.length > 0 ? signers : undefined })
   if (options.json) out(JSON.stringify(verification, null, 2))
   else {
     out(`Checking ${file}`)
     out()
     out(renderChecks(verification.checks))
-    if (verification.ok && !options.signer) out('\n  Note: the signer was not pinned; pass --signer ADDRESS to require a specific node.')
+    if (verification.ok && signers.length === 0) out('\n  Note: the signer was not pinned; pass --signer ADDRESS to require a specific node.')
   }
   if (!verification.ok) throw new ExitError(1)
 }
