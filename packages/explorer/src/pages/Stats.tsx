@@ -21,11 +21,11 @@ function Axis({ max, unit, first, last }: { max: number; unit: string; first: st
   )
 }
 
-function Chart({ title, summary, children }: { title: string; summary: string; children: React.ReactNode }) {
+function Chart({ title, summary, height = H, children }: { title: string; summary: string; height?: number; children: React.ReactNode }) {
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
-      <svg viewBox={`-4 -16 ${W + 8} ${H + 34}`} role="img" aria-label={`${title}: ${summary}`}>{children}</svg>
+      <svg viewBox={`-4 -16 ${W + 8} ${height + 34}`} role="img" aria-label={`${title}: ${summary}`}>{children}</svg>
       <p className="muted">{summary}</p>
     </figure>
   )
@@ -63,8 +63,11 @@ export default function StatsPage() {
             <Chart title="Inference latency (average per minute)" summary={totals.latencyAvgMs === null ? 'No latency recorded in the window.' : `Average ${totals.latencyAvgMs} ms from request to signed receipt.`}>
               <Axis max={maxLatency} unit="ms" first={first} last={last} />
               <path d={linePath(series.latencyAvgMs, W, H, maxLatency)} className="line" />
+              {series.latencyAvgMs.map((v, i) => (v === null ? null : (
+                <circle key={i} cx={series.minutes.length === 1 ? W / 2 : (i / (series.minutes.length - 1)) * W} cy={H - (v / maxLatency) * H} r={3} className="dot" />
+              )))}
             </Chart>
-            <Chart title="Proofs by mode" summary={series.byMode.length === 0 ? 'No receipts in the window.' : series.byMode.map((m) => `${m.mode} ${formatCount(m.count)}`).join(', ')}>
+            <Chart title="Proofs by mode" height={Math.max(1, series.byMode.length) * 30 - 16} summary={series.byMode.length === 0 ? 'No receipts in the window.' : series.byMode.map((m) => `${m.mode} ${formatCount(m.count)}`).join(', ')}>
               {series.byMode.map((m, i) => {
                 const w = (m.count / maxMode) * (W - 160)
                 return (
