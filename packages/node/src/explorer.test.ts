@@ -49,7 +49,9 @@ test('unknown API paths and missing files stay JSON 404s, never the page', async
     const body = (await res.json()) as { error: { code: string } }
     assert.equal(body.error.code, 'NOT_FOUND', path)
   }
-  assert.equal((await fetch(`${node.url}/openapi.json`)).status, 200)
+  const openapi = (await (await fetch(`${node.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
+  assert.ok(openapi.paths['/v1/stats'] && openapi.paths['/v1/network'])
+  assert.deepEqual(Object.keys(openapi.paths).filter((p) => !p.startsWith('/v1/')), [])
 })
 
 test('GET /v1/stats counts receipts per minute and mode with latency; GET /v1/network lists this node', async () => {
