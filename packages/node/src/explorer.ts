@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify'
 export const defaultExplorerDir = fileURLToPath(new URL('../../explorer/dist', import.meta.url))
 
 // The page verifies everything with its own scripts and talks only to this node: nothing else may load.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 /** True for a path the single-page app routes itself (no API prefix, no file extension). */
 export function isClientRoute(url: string): boolean {

@@ -47,7 +47,10 @@ export function ReceiptPage({ id }: { id: string }) {
         <>
           <VerdictView verdict={verdict} />
           <p className="actions">
-            <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(window.location.href)}>Copy link to this receipt</button>
+            <span className="field inline">
+              <label htmlFor="share">Link to this receipt</label>
+              <input id="share" readOnly value={window.location.href} size={40} onFocus={(e) => e.target.select()} />
+            </span>
             {stored.data.input && stored.data.output ? (
               <DownloadJson
                 value={{ version: 1, model: stored.data.model, input: stored.data.input, output: stored.data.output, receipt: stored.data.receipt, signature: stored.data.signature } satisfies InferenceResult}
