@@ -4,7 +4,8 @@
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -59,6 +60,20 @@ after(async () => {
 
 const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true })
 
+// axe-core checks labels, contrast, roles and names (WCAG 2 A/AA). page.evaluate runs it over the
+// DevTools protocol, so the page's Content-Security-Policy stays as strict as in production.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+async function assertAccessible(name: string): Promise<void> {
+  const { passes, violations } = await page.evaluate(async (source) => {
+    if (!(window as unknown as { axe?: unknown }).axe) (0, eval)(source)
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ passes: unknown[]; violations: Array<{ id: string; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    return { passes: result.passes.length, violations: result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`) }
+  }, axeSource)
+  assert.ok(passes > 10, `axe ran only ${passes} rules on the ${name} page`)
+  assert.deepEqual(violations, [], `accessibility problems on the ${name} page`)
+}
+
 async function inferViaApi(): Promise<InferenceResult> {
   const res = await fetch(`${node.url}/v1/infer`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -82,6 +97,7 @@ test('network page lists this node with its address, and unknown chain facts as 
   assert.match(await row.locator('code').first().getAttribute('title') ?? '', new RegExp(node.address, 'i'))
   assert.match(await page.locator('header .node-id').innerText(), /chain 31337/)
   await shot('network')
+  await assertAccessible('network')
   // Keyboard: the first Tab lands on the skip link, which is visible when focused.
   await page.keyboard.press('Tab')
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
@@ -94,6 +110,7 @@ test('models: search, open the card, run the model from the generated form, see 
   await page.waitForURL(/\/models\?q=tiny/)
   await page.getByRole('link', { name: 'verity/tiny-mlp' }).waitFor()
   await shot('models')
+  await assertAccessible('models')
   await page.getByRole('link', { name: 'verity/tiny-mlp' }).click()
   await page.getByRole('heading', { level: 1, name: 'verity/tiny-mlp' }).waitFor()
   // The markdown description renders inline code as <code>, not as backticks.
@@ -114,6 +131,7 @@ test('models: search, open the card, run the model from the generated form, see 
   assert.deepEqual(statuses, ['format:pass', 'model:pass', 'input-hash:pass', 'output-hash:pass', 'signature:pass', 'signer:pass', 'mode:pass'])
   assert.match(await page.locator('.run-result table.tensors').innerText(), /\[2, 3\]/)
   await shot('model-run')
+  await assertAccessible('model-run')
 
   // The shareable receipt page re-runs every check on the node's stored copy.
   await page.getByRole('link', { name: /Open the receipt page/ }).click()
@@ -121,6 +139,7 @@ test('models: search, open the card, run the model from the generated form, see 
   await page.locator('[data-verdict="verified"]').waitFor()
   assert.equal(await page.locator('[data-check="id"][data-status="pass"]').count(), 1)
   await shot('receipt')
+  await assertAccessible('receipt')
   await page.reload()
   await page.locator('[data-verdict="verified"]').waitFor()
 })
@@ -159,6 +178,11 @@ test('verify page: a pasted tampered result names the failing check; a dropped g
   assert.equal(await failing.count(), 1)
   assert.match(await failing.innerText(), /Output recomputed[\s\S]*changed after signing/)
   await shot('verify-tampered')
+  await assertAccessible('verify-tampered')
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await shot('verify-tampered-dark')
+  await assertAccessible('verify-tampered (dark)')
+  await page.emulateMedia({ colorScheme: 'light' })
 
   const file = join(tmp, 'result.json')
   writeFileSync(file, JSON.stringify(result))
@@ -178,6 +202,7 @@ test('activity charts and the memory page', { skip }, async () => {
   assert.ok(await page.locator('rect.bar').count() > 0)
   assert.match(await page.locator('figure.chart').nth(2).innerText(), /VANILLA \d+/)
   await shot('stats')
+  await assertAccessible('stats')
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Memory' }).click()
   await page.locator('[data-memory="disabled"]').waitFor()
   assert.match(await page.locator('main').innerText(), /Memory is not enabled on this node/)
