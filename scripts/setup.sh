@@ -43,5 +43,8 @@ fi
 if [ "${VERITY_SKIP_NPM:-}" != "1" ]; then
   echo "setup: npm ci (node $(node --version))"
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+  # The explorer web app the node serves at / (packages/explorer/dist, not committed).
+  echo "setup: building the explorer"
+  npm run build --silent -w @verity/explorer >/dev/null
 fi
 echo "setup: done. Node $(node --version) at $(command -v node)"

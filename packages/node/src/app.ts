@@ -6,8 +6,11 @@ import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Readable } from 'node:stream'
 import { isBytes32, VerityError, type HealthResponse, type Hex, type InferRequest, type Mode } from '@verity/protocol'
-import type { HubPort, InferencePort } from './ports.ts'
+import type { HubPort, InferencePort, NetworkPort, StatsPort } from './ports.ts'
 import { routes } from './schemas.ts'
+import { explorerPlugin } from './explorer.ts'
+import { networkRoutes } from './network.ts'
+import { statsRoutes } from './stats.ts'
 
 export type BuildAppParameters = {
   hub: HubPort
@@ -15,6 +18,12 @@ export type BuildAppParameters = {
   health: () => Promise<Omit<HealthResponse, 'status' | 'uptimeSeconds' | 'models'>>
   maxInputBytes: number
   logger?: boolean | object
+  /** Receipt counts for GET /v1/stats and GET /v1/network (both absent without it). */
+  stats?: StatsPort
+  /** Other nodes for GET /v1/network, e.g. from the chain registry. */
+  network?: NetworkPort
+  /** The built explorer to serve at `/`; null or a directory without index.html skips it. */
+  explorerDir?: string | null
 }
 
 export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> {
@@ -62,9 +71,10 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  app.get('/v1/health', { schema: routes.health }, async (): Promise<HealthResponse> => ({
+  const health = async (): Promise<HealthResponse> => ({
     status: 'ok', ...(await p.health()), uptimeSeconds: (Date.now() - started) / 1000, models: await p.hub.countModels(),
-  }))
+  })
+  app.get('/v1/health', { schema: routes.health }, health)
 
   type RepoParams = { owner: string; name: string }
   type ReleaseParams = RepoParams & { release: string }
@@ -107,6 +117,12 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     if (!isBytes32(id)) throw new VerityError('BAD_REQUEST', `Receipt id ${JSON.stringify(request.params.id)} must be 0x + 64 hex digits (the receipt's EIP-712 digest).`)
     return p.inference.getReceipt(id as Hex)
   })
+
+  if (p.stats) {
+    await app.register(statsRoutes, { stats: p.stats })
+    await app.register(networkRoutes, { health, stats: p.stats, network: p.network })
+  }
+  await app.register(explorerPlugin, { dir: p.explorerDir ?? null })
 
   return app
 }

@@ -15,7 +15,8 @@ export type InferencePorts = {
   prepareInputs: (cid: string, raw: Record<string, unknown>) => Promise<TensorMap>
   /** May take ownership of (detach) the input buffers. */
   run: (cid: string, inputs: TensorMap, timeoutMs: number) => Promise<TensorMap>
-  saveReceipt: (result: InferenceResult, id: Hex) => Promise<void>
+  /** `latencyMs`: from the request to the signed receipt. */
+  saveReceipt: (result: InferenceResult, id: Hex, latencyMs: number) => Promise<void>
   key: NodeKey
   chainId: number
   defaultTimeoutMs: number
@@ -25,6 +26,7 @@ export type InferencePorts = {
 const supportedModes: Mode[] = ['VANILLA']
 
 export async function runInference(ports: InferencePorts, request: InferRequest): Promise<InferenceResult> {
+  const started = performance.now()
   const mode = (request.mode ?? 'vanilla').toUpperCase() as Mode
   if (!supportedModes.includes(mode)) {
     throw new VerityError('UNSUPPORTED_MODE', `Mode ${mode} is not served by this node; it serves ${supportedModes.join(', ')}.`, { details: { mode, supported: supportedModes } })
@@ -56,6 +58,6 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
     signature: signReceipt(receipt, ports.key.privateKey),
     source: { ref },
   }
-  await ports.saveReceipt(result, receiptDigest(receipt))
+  await ports.saveReceipt(result, receiptDigest(receipt), performance.now() - started)
   return result
 }

@@ -21,3 +21,14 @@ export type InferencePort = {
   infer(request: InferRequest): Promise<InferenceResult>
   getReceipt(id: Hex): Promise<StoredReceipt>
 }
+
+/** What GET /v1/stats and GET /v1/network read from the receipt store. */
+export type StatsPort = {
+  receiptsPerMinute(p: { fromSeconds: number; toSeconds: number }): Promise<Array<{ minute: number; mode: import('@verity/protocol').Mode; count: number; latencyAvgMs: number | null; latencyMaxMs: number | null }>>
+  receiptCount(): Promise<number>
+}
+
+/** Other nodes this node knows of (e.g. from the chain registry); fields it does not know stay absent. */
+export type NetworkPort = {
+  knownNodes(): Promise<import('@verity/protocol').NetworkResponse>
+}

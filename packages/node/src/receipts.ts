@@ -3,7 +3,7 @@
  * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
  */
 import { migrate, sql, type Database, type Generated, type Insertable, type Migration } from '@verity/db'
-import { VerityError, type Hex, type InferenceResult, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
+import { VerityError, type Hex, type InferenceResult, type Mode, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
 
 type ReceiptTables = {
   node_receipts: {
@@ -17,6 +17,7 @@ type ReceiptTables = {
     signature: string
     input: string | null
     output: string | null
+    latency_ms: number | null
     created_at: Generated<Date | string>
   }
 }
@@ -40,6 +41,13 @@ export const receiptMigrations: Migration[] = [
         .execute()
       await db.schema.createIndex('node_receipts_request').on('node_receipts').column('request_id').execute()
       await db.schema.createIndex('node_receipts_issued').on('node_receipts').column('issued_at').execute()
+    },
+  },
+  {
+    // Milliseconds from request to signed receipt, for GET /v1/stats; null for receipts issued before.
+    name: '002-receipt-latency',
+    up: async (db) => {
+      await db.schema.alterTable('node_receipts').addColumn('latency_ms', 'integer').execute()
     },
   },
 ]
@@ -73,11 +81,11 @@ export async function createReceiptStore(database: Database) {
     flushing = null
   }
   return {
-    save(result: InferenceResult, id: Hex): Promise<void> {
+    save(result: InferenceResult, id: Hex, latencyMs?: number): Promise<void> {
       const row = {
         id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
         issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
-        input: small(result.input), output: small(result.output),
+        input: small(result.input), output: small(result.output), latency_ms: latencyMs === undefined ? null : Math.round(latencyMs),
       }
       return new Promise<void>((resolve, reject) => {
         pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
@@ -93,6 +101,19 @@ export async function createReceiptStore(database: Database) {
         createdAt: new Date(row.created_at).toISOString(),
         ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
       }
+    },
+    /** Receipts issued in [fromSeconds, toSeconds), counted per minute and mode, with latency. */
+    async stats(p: { fromSeconds: number; toSeconds: number }): Promise<Array<{ minute: number; mode: Mode; count: number; latencyAvgMs: number | null; latencyMaxMs: number | null }>> {
+      const minute = sql<string>`(issued_at / 60) * 60`
+      const rows = await db.selectFrom('node_receipts')
+        .select([
+          minute.as('minute'), 'mode', (eb) => eb.fn.countAll<string>().as('n'),
+          (eb) => eb.fn.avg<string | null>('latency_ms').as('avg'), (eb) => eb.fn.max<number | null>('latency_ms').as('max'),
+        ])
+        .where('issued_at', '>=', p.fromSeconds).where('issued_at', '<', p.toSeconds)
+        .groupBy([minute, 'mode']).orderBy(minute).orderBy('mode').execute()
+      const num = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10)
+      return rows.map((r) => ({ minute: Number(r.minute), mode: r.mode as Mode, count: Number(r.n), latencyAvgMs: num(r.avg), latencyMaxMs: num(r.max) }))
     },
     async count(): Promise<number> {
       const row = await db.selectFrom('node_receipts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()

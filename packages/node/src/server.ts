@@ -13,7 +13,8 @@ import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
 import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
-import type { HubPort } from './ports.ts'
+import type { HubPort, NetworkPort } from './ports.ts'
+import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -24,6 +25,10 @@ export type StartNodeParameters = Partial<NodeConfig> & {
   samples?: readonly SampleModel[]
   /** Where logs go (default stdout). */
   logStream?: NodeJS.WritableStream
+  /** The built explorer served at `/` (default: VERITY_EXPLORER_DIR, else packages/explorer/dist); null to serve none. */
+  explorerDir?: string | null
+  /** Other nodes for GET /v1/network (e.g. the chain registry). */
+  network?: NetworkPort
 }
 
 export type RunningNode = {
@@ -171,6 +176,9 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       hub: hubPort(hub),
       maxInputBytes: config.maxInputBytes,
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
+      stats: { receiptsPerMinute: (q) => receipts.stats(q), receiptCount: () => receipts.count() },
+      ...(parameters.network ? { network: parameters.network } : {}),
+      explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
       health: async () => ({ version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA'] }),
       inference: {
         infer: (request) => runInference({
@@ -178,7 +186,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
           resolveModel: resolver.resolve,
           prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
           run: async (cid, inputs, timeoutMs) => (await runtime.run({ cid, inputs, timeoutMs })).outputs,
-          saveReceipt: (result, id) => receipts.save(result, id),
+          saveReceipt: (result, id, latencyMs) => receipts.save(result, id, latencyMs),
         }, request),
         getReceipt: (id) => receipts.get(id),
       },

@@ -55,3 +55,41 @@ export type InferRequest = {
 }
 
 export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }
+
+/**
+ * One node as GET /v1/network lists it. Only `address` and `self` are always present: every other
+ * field is absent when the answering node does not know it (chain fields need a registry).
+ */
+export type NetworkNodeJson = {
+  /** The address that signs this node's receipts. */
+  address: Address
+  /** True for the node answering the request. */
+  self: boolean
+  /** Base URL the node is reached at. */
+  endpoint?: string
+  version?: string
+  chainId?: number
+  modes?: Mode[]
+  models?: number
+  uptimeSeconds?: number
+  /** Receipts the node has issued. */
+  receiptsServed?: number
+  /** The node's TEE attestation as last checked: 'verified', 'failed', or 'none' (no attestation). */
+  attestation?: { status: 'verified' | 'failed' | 'none'; kind?: string; measurement?: Hex; checkedAt?: string }
+  /** Seconds since the node's last heartbeat on chain. */
+  heartbeatAgeSeconds?: number
+  /** Stake bonded in the registry, in wei as a decimal string. */
+  stake?: string
+  disputes?: { open: number; total: number }
+}
+export type NetworkResponse = { nodes: NetworkNodeJson[]; registry?: { chainId: number; address: Address } }
+
+/** GET /v1/stats: receipts this node issued, per minute and mode, with inference latency when recorded. */
+export type StatsBucketJson = { minute: string; mode: Mode; count: number; latencyAvgMs: number | null; latencyMaxMs: number | null }
+export type StatsResponse = {
+  from: string
+  to: string
+  bucketSeconds: number
+  buckets: StatsBucketJson[]
+  totals: { receipts: number; byMode: Partial<Record<Mode, number>>; latencyAvgMs: number | null }
+}

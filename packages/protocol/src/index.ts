@@ -23,4 +23,5 @@ export {
 } from './result.ts'
 export type {
   Dim, TensorSpecJson, IoSchema, HealthResponse, RepositoryJson, FileJson, ReleaseJson, ModelCardJson, SearchResponse, InferRequest, StoredReceipt,
+  NetworkNodeJson, NetworkResponse, StatsBucketJson, StatsResponse,
 } from './api.ts'

@@ -1,0 +1,92 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  cidForBytes, cidDigest, generatePrivateKey, hashTensorSet, privateKeyToAddress, receiptDigest, signReceipt, tensorMapFromJson, ZERO_HASH,
+  type InferenceResult, type Receipt, type StoredReceipt, type TensorMapJson,
+} from '@verity/protocol'
+import { verifyForDisplay, verifyText } from './checks.ts'
+
+const key = generatePrivateKey()
+const node = privateKeyToAddress(key)
+const model = cidForBytes(new TextEncoder().encode('a model'))
+const input: TensorMapJson = { input: { dtype: 'float32', shape: [1, 2], data: [0.5, -1] } }
+const output: TensorMapJson = { output: { dtype: 'float32', shape: [1, 1], data: [0.25] } }
+
+function signed(mode: Receipt['mode'] = 'VANILLA'): InferenceResult {
+  const receipt: Receipt = {
+    requestId: `0x${'11'.repeat(32)}`, modelDigest: cidDigest(model), inputHash: hashTensorSet(tensorMapFromJson(input)), outputHash: hashTensorSet(tensorMapFromJson(output)),
+    mode, proofHash: mode === 'VANILLA' ? ZERO_HASH : `0x${'22'.repeat(32)}`, node, timestamp: 1_700_000_000, chainId: 31337,
+  }
+  return { version: 1, model, input, output, receipt, signature: signReceipt(receipt, key) }
+}
+
+const status = (v: ReturnType<typeof verifyForDisplay>) => Object.fromEntries(v.checks.map((c) => [c.id, c.status]))
+
+test('a genuine result is verified, each check named in plain words', () => {
+  const v = verifyForDisplay(signed(), { trustedSigners: [node], expectedModel: model })
+  assert.equal(v.status, 'verified')
+  assert.deepEqual(status(v), { format: 'pass', model: 'pass', 'input-hash': 'pass', 'output-hash': 'pass', signature: 'pass', signer: 'pass', mode: 'pass' })
+  assert.deepEqual(v.checks.map((c) => c.title), ['Readable result', 'Which model', 'Input recomputed', 'Output recomputed', 'Who signed', 'Signer you trust', 'Proof, attestation or quorum'])
+  assert.match(v.headline, /^Verified in your browser: node 0x/)
+  assert.equal(v.signer, node)
+})
+
+test('a changed output fails the output check by name, and the verdict says so', () => {
+  const r = signed()
+  r.output.output!.data[0] = 0.75
+  const v = verifyForDisplay(r)
+  assert.equal(v.status, 'failed')
+  assert.equal(status(v)['output-hash'], 'fail')
+  assert.equal(status(v)['input-hash'], 'pass')
+  assert.match(v.checks.find((c) => c.id === 'output-hash')!.message, /the output was changed after signing/)
+  assert.match(v.headline, /Not verified: output recomputed failed/)
+})
+
+test('a changed receipt field breaks the signature; an untrusted signer fails the signer check', () => {
+  const r = signed()
+  r.receipt.timestamp += 1
+  assert.equal(status(verifyForDisplay(r)).signature, 'fail')
+  const other = privateKeyToAddress(generatePrivateKey())
+  const v = verifyForDisplay(signed(), { trustedSigners: [other] })
+  assert.equal(status(v).signer, 'fail')
+  assert.equal(v.status, 'failed')
+})
+
+test('stored receipts: the id must match the URL; missing tensors are "not checked here", not failures', () => {
+  const r = signed()
+  const id = receiptDigest(r.receipt)
+  const stored: StoredReceipt = { id, model, receipt: r.receipt, signature: r.signature, createdAt: new Date().toISOString(), input, output }
+  const full = verifyForDisplay(stored, { expectedId: id })
+  assert.equal(full.status, 'verified')
+  assert.equal(full.checks[1]!.id, 'id')
+  assert.equal(verifyForDisplay(stored, { expectedId: `0x${'ab'.repeat(32)}` }).status, 'failed')
+  const { output: _, ...withoutOutput } = stored
+  const partial = verifyForDisplay(withoutOutput, { expectedId: id })
+  assert.equal(partial.status, 'incomplete')
+  assert.equal(status(partial)['output-hash'], 'skip')
+  assert.match(partial.checks.find((c) => c.id === 'output-hash')!.message, /did not keep this output/)
+  assert.match(partial.headline, /^Partly verified/)
+})
+
+test('modes this browser cannot check are reported as not checked, and settlement is shown when present', () => {
+  const v = verifyForDisplay({ ...signed('TEE'), settlement: { status: 'settled', batchRoot: `0x${'33'.repeat(32)}` } })
+  assert.equal(status(v).mode, 'skip')
+  assert.match(v.checks.find((c) => c.id === 'mode')!.message, /cannot check TEE evidence yet/)
+  assert.equal(status(v).settlement, 'skip')
+  assert.match(v.checks.find((c) => c.id === 'settlement')!.message, /status settled, batch root 0x33333333/)
+  assert.equal(v.status, 'incomplete')
+  // A VANILLA receipt carrying a proof hash is a failure, not a gap.
+  const r = signed()
+  r.receipt.proofHash = `0x${'44'.repeat(32)}`
+  r.signature = signReceipt(r.receipt, key)
+  assert.equal(status(verifyForDisplay(r)).mode, 'fail')
+})
+
+test('verifyText: non-JSON and non-results fail the "Readable result" check', () => {
+  const notJson = verifyText('{"version": 1,')
+  assert.equal(notJson.status, 'failed')
+  assert.deepEqual(notJson.checks.map((c) => [c.title, c.status]), [['Readable result', 'fail']])
+  assert.match(notJson.checks[0]!.message, /The text is not JSON/)
+  assert.equal(verifyText('42').checks[0]!.status, 'fail')
+  assert.equal(verifyText(JSON.stringify(signed())).status, 'verified')
+})

@@ -1,0 +1,115 @@
+/**
+ * What the explorer says about a result or a stored receipt: a verdict and each check in plain words.
+ * Every check is re-run here, in the reader's browser, with @verity/protocol's verifyInferenceResult
+ * (signature recovery, tensor hashing, model digest) — nothing is taken from the server's word.
+ */
+import { receiptDigest, sameAddress, verifyInferenceResult, type Address, type CheckOutcome, type Hex, type InferenceResult, type StoredReceipt } from '@verity/protocol'
+
+export type CheckStatus = 'pass' | 'fail' | 'skip'
+export type DisplayCheck = { id: string; title: string; status: CheckStatus; message: string }
+export type VerdictStatus = 'verified' | 'failed' | 'incomplete'
+export type Verdict = { status: VerdictStatus; headline: string; checks: DisplayCheck[]; receiptId: Hex | null; signer: Address | null }
+
+export const checkTitles: Record<string, string> = {
+  format: 'Readable result',
+  id: 'Receipt id',
+  model: 'Which model',
+  'input-hash': 'Input recomputed',
+  'output-hash': 'Output recomputed',
+  signature: 'Who signed',
+  signer: 'Signer you trust',
+  mode: 'Proof, attestation or quorum',
+  settlement: 'Settlement',
+}
+
+export type VerifyForDisplayOptions = {
+  /** Addresses to trust (e.g. the node serving the page for its own receipts). */
+  trustedSigners?: readonly string[] | undefined
+  expectedModel?: string | undefined
+  /** The receipt id the reader asked for (from the URL): the receipt must hash to it. */
+  expectedId?: string | undefined
+}
+
+/** A stored receipt (GET /v1/receipts/:id) has an `id` and no `version`; a saved result has `version`. */
+export function isStoredReceipt(value: unknown): value is StoredReceipt {
+  return typeof value === 'object' && value !== null && 'id' in value && 'receipt' in value && !('version' in value)
+}
+
+function display(outcome: CheckOutcome): DisplayCheck {
+  return { id: outcome.check, title: checkTitles[outcome.check] ?? outcome.check, status: outcome.ok ? 'pass' : 'fail', message: outcome.message }
+}
+
+const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-6)}`
+
+function settlementCheck(value: unknown): DisplayCheck | null {
+  const s = (value as { settlement?: unknown } | null)?.settlement
+  if (s === undefined || s === null || typeof s !== 'object') return null
+  const { status, batchRoot, txHash } = s as { status?: unknown; batchRoot?: unknown; txHash?: unknown }
+  const parts = [typeof status === 'string' ? `status ${status}` : null, typeof batchRoot === 'string' ? `batch root ${short(batchRoot)}` : null, typeof txHash === 'string' ? `transaction ${short(txHash)}` : null].filter(Boolean)
+  return { id: 'settlement', title: checkTitles.settlement!, status: 'skip', message: `The node reports this receipt's settlement as ${parts.join(', ') || 'present'}; this page does not check it on chain yet.` }
+}
+
+function headline(status: VerdictStatus, checks: DisplayCheck[], result: InferenceResult | null): string {
+  const failed = checks.filter((c) => c.status === 'fail')
+  if (status === 'failed') return `Not verified: ${failed.map((c) => c.title.toLowerCase()).join(', ')} failed. Do not rely on this output.`
+  const who = result ? `node ${result.receipt.node} signed this output of model ${short(result.model)}` : 'the receipt is signed'
+  if (status === 'incomplete') return `Partly verified: ${who}; ${checks.filter((c) => c.status === 'skip').map((c) => c.title.toLowerCase()).join(', ')} could not be checked here.`
+  return `Verified in your browser: ${who}, and every check passed.`
+}
+
+/** Re-runs every check on a saved result or a stored receipt, for display. Never throws on bad input. */
+export function verifyForDisplay(value: unknown, options: VerifyForDisplayOptions = {}): Verdict {
+  const stored = isStoredReceipt(value)
+  const result: InferenceResult | null = stored
+    ? { version: 1, model: value.model, input: value.input ?? {}, output: value.output ?? {}, receipt: value.receipt, signature: value.signature }
+    : (value as InferenceResult | null)
+  const verification = verifyInferenceResult(result, { trustedSigners: options.trustedSigners, expectedModel: options.expectedModel })
+  const checks = verification.checks.map(display)
+
+  if (stored) {
+    for (const [id, present, label] of [['input-hash', value.input !== undefined, 'input'], ['output-hash', value.output !== undefined, 'output']] as const) {
+      const c = checks.find((x) => x.id === id)
+      if (c && !present) {
+        c.status = 'skip'
+        c.message = `The node did not keep this ${label} (too large to store with the receipt), so its hash ${short(id === 'input-hash' ? value.receipt.inputHash : value.receipt.outputHash)} cannot be recomputed here.`
+      }
+    }
+  }
+  if (options.expectedId !== undefined && verification.receiptId !== null) {
+    const ok = verification.receiptId === options.expectedId.toLowerCase()
+    checks.splice(1, 0, {
+      id: 'id', title: checkTitles.id!, status: ok ? 'pass' : 'fail',
+      message: ok ? `The receipt hashes to ${short(options.expectedId)}, the id in this page's address.` : `The receipt hashes to ${short(verification.receiptId)}, not to the id ${short(options.expectedId)} in this page's address.`,
+    })
+  }
+  // A mode this browser has no checker for is not a failure of the node: it is a check not done here.
+  const mode = checks.find((c) => c.id === 'mode')
+  if (mode && mode.status === 'fail' && result?.receipt && result.receipt.mode !== 'VANILLA' && /has no \w+ checker/.test(mode.message)) {
+    mode.status = 'skip'
+    mode.message = `Mode ${result.receipt.mode}: this page cannot check ${result.receipt.mode} evidence yet; verify it with the CLI (\`verity verify\`).`
+  }
+  const settlement = settlementCheck(value)
+  if (settlement) checks.push(settlement)
+
+  const status: VerdictStatus = checks.some((c) => c.status === 'fail') ? 'failed' : checks.some((c) => c.status === 'skip') ? 'incomplete' : 'verified'
+  return { status, headline: headline(status, checks, status === 'failed' ? null : result), checks, receiptId: verification.receiptId, signer: verification.signer }
+}
+
+/** Verifies pasted or dropped text: JSON that is not parseable fails the "Readable result" check. */
+export function verifyText(text: string, options: VerifyForDisplayOptions = {}): Verdict & { value: unknown } {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    const checks: DisplayCheck[] = [{ id: 'format', title: checkTitles.format!, status: 'fail', message: `The text is not JSON: ${(error as Error).message}.` }]
+    return { status: 'failed', headline: headline('failed', checks, null), checks, receiptId: null, signer: null, value: null }
+  }
+  return { ...verifyForDisplay(value, options), value }
+}
+
+/** True when `address` is the node serving the page. */
+export function isThisNode(address: string | null, nodeAddress: string | undefined): boolean {
+  return address !== null && nodeAddress !== undefined && sameAddress(address, nodeAddress)
+}
+
+export { receiptDigest }

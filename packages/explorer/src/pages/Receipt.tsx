@@ -1,0 +1,67 @@
+import { useMemo } from 'react'
+import type { InferenceResult, StoredReceipt } from '@verity/protocol'
+import { verifyForDisplay } from '../lib/checks.ts'
+import { shortHex } from '../lib/format.ts'
+import { useNode } from '../nav.tsx'
+import { DownloadJson } from '../components/Download.tsx'
+import { Problem } from '../components/Problem.tsx'
+import { Tensors } from '../components/Tensors.tsx'
+import { VerdictView } from '../components/Verdict.tsx'
+import { useApi } from '../useApi.ts'
+
+function ReceiptFields({ stored }: { stored: StoredReceipt }) {
+  const r = stored.receipt
+  const rows: Array<[string, string, string]> = [
+    ['Model (CID)', stored.model, 'The exact model file that ran; its digest is in the receipt.'],
+    ['Signed by node', r.node, 'The address whose key signed the receipt.'],
+    ['Mode', r.mode, 'How the output is vouched for: VANILLA (signature), ZKML (proof), TEE (attestation), QUORUM (several nodes).'],
+    ['Issued', `${new Date(r.timestamp * 1000).toISOString()} (unix ${r.timestamp})`, 'The time the node signed, by its own clock.'],
+    ['Request id', r.requestId, 'Lets the same request be run on several nodes.'],
+    ['Input hash', r.inputHash, 'sha2-256 of the canonical input tensors (VTS1).'],
+    ['Output hash', r.outputHash, 'sha2-256 of the canonical output tensors (VTS1).'],
+    ['Proof hash', r.proofHash, 'Commits to the proof or attestation; zero in VANILLA mode.'],
+    ['Chain id', String(r.chainId), 'The EIP-712 domain the receipt was signed under.'],
+    ['Signature', stored.signature, 'r ‖ s ‖ v over the receipt\'s EIP-712 digest.'],
+  ]
+  return (
+    <table className="fields">
+      <caption>The receipt, field by field</caption>
+      <tbody>{rows.map(([k, v, help]) => <tr key={k}><th scope="row">{k}</th><td><code className="wrap">{v}</code><span className="help">{help}</span></td></tr>)}</tbody>
+    </table>
+  )
+}
+
+export function ReceiptPage({ id }: { id: string }) {
+  const node = useNode()
+  const stored = useApi<StoredReceipt>(`/v1/receipts/${encodeURIComponent(id)}`)
+  const verdict = useMemo(
+    () => (stored.state === 'ready' ? verifyForDisplay(stored.data, { expectedId: id, trustedSigners: node ? [node.address] : undefined }) : null),
+    [stored, id, node],
+  )
+  return (
+    <>
+      <h1 tabIndex={-1}>Receipt <code title={id}>{shortHex(id)}</code></h1>
+      {stored.state === 'loading' ? <p role="status">Loading the receipt…</p> : null}
+      {stored.state === 'error' ? <Problem error={stored.error} what="This receipt could not be loaded." /> : null}
+      {stored.state === 'ready' && verdict ? (
+        <>
+          <VerdictView verdict={verdict} />
+          <p className="actions">
+            <span className="field inline">
+              <label htmlFor="share">Link to this receipt</label>
+              <input id="share" readOnly value={window.location.href} size={40} onFocus={(e) => e.target.select()} />
+            </span>
+            {stored.data.input && stored.data.output ? (
+              <DownloadJson
+                value={{ version: 1, model: stored.data.model, input: stored.data.input, output: stored.data.output, receipt: stored.data.receipt, signature: stored.data.signature } satisfies InferenceResult}
+                fileName={`receipt-${id.slice(2, 10)}.json`} label="Save as result JSON" />
+            ) : null}
+          </p>
+          <ReceiptFields stored={stored.data} />
+          <Tensors tensors={stored.data.input} caption="Input" />
+          <Tensors tensors={stored.data.output} caption="Output" />
+        </>
+      ) : null}
+    </>
+  )
+}
