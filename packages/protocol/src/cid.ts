@@ -4,7 +4,7 @@
  */
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from '#sha256'
 import { bytesToHex, hexToBytes, type Hex } from './bytes.ts'
 import { VerityError } from './errors.ts'
 

@@ -76,3 +76,12 @@ test('base64 form carries the same tensor and hash as the array form, for every 
   assert.throws(() => tensorFromJson({ dtype: 'bool', shape: [1], base64: 'Ag==' }, 'input.x'), /bool element 0 is 2/)
   assert.throws(() => tensorFromJson({ dtype: 'string', shape: [2], base64: 'AQAAAGE=' }, 'input.x'), /holds 1 strings, shape needs 2/)
 })
+
+test('the Node and portable sha2-256 implementations agree', async () => {
+  const { sha256: portable } = await import('./sha256.ts')
+  const { sha256: fast } = await import('./sha256.node.ts')
+  for (const size of [0, 1, 55, 56, 64, 1000, 1 << 20]) {
+    const bytes = new Uint8Array(size).map((_, i) => (i * 31) & 0xff)
+    assert.deepEqual(fast(bytes), portable(bytes))
+  }
+})

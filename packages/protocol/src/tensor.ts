@@ -11,7 +11,7 @@
  * tensorSetHash = sha2-256(tensorSet), written as 0x-hex bytes32. The hash is order-independent
  * because the names are sorted before encoding.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from '#sha256'
 import { bytesToHex, concatBytes, utf8, type Hex } from './bytes.ts'
 import { VerityError } from './errors.ts'
 
