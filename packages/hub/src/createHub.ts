@@ -79,7 +79,7 @@ export type Hub = {
   getModelCard(repo: string): Promise<ModelCard>
   /** Adds to a repository's download counter. Throws NOT_FOUND. */
   recordDownload(repo: string, count?: number): Promise<void>
-  /** Deletes blobs no file references (older than graceMs) and stale temp files. */
+  /** Maintenance, run it periodically: deletes blobs no file references (older than graceMs) and stale temp files, and vacuums the hub tables. */
   gc(parameters?: GcParameters): Promise<GcReturnType>
   /** Closes the database if the hub opened it. */
   close(): Promise<void>
@@ -189,6 +189,8 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
         const result = await trx.insertInto('hub_repositories').values(rows.slice(i, i + batch)).onConflict((oc) => oc.columns(['owner', 'name']).doNothing()).executeTakeFirst()
         created += Number(result.numInsertedOrUpdatedRows ?? 0n)
       }
+      // Fresh statistics keep the planner on the search indexes after a large import (PGlite runs no autovacuum).
+      if (created >= 1000) await sql`analyze hub_repositories`.execute(trx)
       return { created }
     })
   }
@@ -480,6 +482,8 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
         freedBytes += blob.size
       }
     }
+    // Download counters and edits leave dead row versions; PGlite has no autovacuum to reclaim them.
+    await sql`vacuum analyze hub_repositories, hub_releases, hub_files`.execute(db)
     return { removedBlobs, freedBytes, removedTempFiles }
   }
 
