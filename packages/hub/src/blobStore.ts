@@ -50,6 +50,8 @@ export type BlobStore = {
   open(cid: string): Promise<OpenBlobReturnType>
   read(cid: string): Promise<Uint8Array>
   has(cid: string): Promise<boolean>
+  /** Size in bytes, or null when the blob is not stored (not verified; open/read verify). */
+  size(cid: string): Promise<number | null>
   /** Marks a blob as recently used (gc spares recent blobs); false if it does not exist. */
   touch(cid: string): Promise<boolean>
   /** Deletes a blob; true if it existed. Callers make sure nothing references it. */
@@ -161,6 +163,15 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     return exists(pathOf(normalize(cid)))
   }
 
+  async function size(cid: string): Promise<number | null> {
+    try {
+      return (await stat(pathOf(normalize(cid)))).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw error
+    }
+  }
+
   async function remove(cid: string): Promise<boolean> {
     const path = pathOf(normalize(cid))
     try {
@@ -197,7 +208,7 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     return removed
   }
 
-  return { dir, put, open: open_, read, has, touch: (cid) => touch(pathOf(normalize(cid))), remove, list, cleanTemp }
+  return { dir, put, open: open_, read, has, size, touch: (cid) => touch(pathOf(normalize(cid))), remove, list, cleanTemp }
 }
 
 async function* chunks(source: BlobSource): AsyncGenerator<Uint8Array> {

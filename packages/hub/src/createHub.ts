@@ -368,9 +368,9 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
       onnx = describeOnnx(bytes, t)
       size = bytes.length
     } else {
-      const blob = await blobs.open(cid)
-      blob.stream.destroy()
-      size = blob.size
+      const stored = await blobs.size(cid)
+      if (stored === null) throw new VerityError('NOT_FOUND', `No blob ${cid} in this hub`, { details: { cid }, hint: 'Upload it first with uploadBlob, or use pushFile.' })
+      size = stored
     }
     // Refresh its age so gc() cannot take it between here and the insert.
     await blobs.touch(cid)
@@ -413,16 +413,9 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
   async function resolveModel(ref: string): Promise<ResolvedModel> {
     const parsed = parseModelRef(ref)
     if (parsed.kind === 'cid') {
-      if (!(await blobs.has(parsed.cid))) {
+      const size = await blobs.size(parsed.cid)
+      if (size === null) {
         throw new VerityError('MODEL_NOT_FOUND', `No model file with CID ${parsed.cid} in this hub`, { details: { ref, cid: parsed.cid } })
-      }
-      const row = await db.selectFrom('hub_files').select('size').where('cid', '=', parsed.cid).limit(1).executeTakeFirst()
-      let size: number
-      if (row) size = row.size
-      else {
-        const blob = await blobs.open(parsed.cid)
-        blob.stream.destroy()
-        size = blob.size
       }
       return { cid: parsed.cid, repo: null, release: null, published: null, path: null, size }
     }

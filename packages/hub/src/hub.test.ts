@@ -93,6 +93,11 @@ for (const backend of await testDatabases()) {
       await rejectsWith(hub.pushFile({ repo: 'acme/mlp', version: '1.00', path: 'model.onnx', source: otherMlp, replace: true }), 'RELEASE_PUBLISHED')
       await rejectsWith(hub.removeFile({ repo: 'acme/mlp', version: '1.00', path: 'docs/README.md' }), 'RELEASE_PUBLISHED')
       await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '1.00', path: 'again.onnx', cid: file.cid }), 'RELEASE_PUBLISHED')
+      await hub.createRelease({ repo: 'acme/mlp', version: '0.01' })
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'gone.bin', cid: cidForBytes(new Uint8Array([42])) }), 'NOT_FOUND', /No blob/)
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'gone.onnx', cid: cidForBytes(new Uint8Array([42])) }), 'NOT_FOUND', /No blob/)
+      const notOnnx = await hub.uploadBlob(new TextEncoder().encode('plain text, not a model'))
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'text.onnx', cid: notOnnx.cid }), 'INVALID_MODEL_FILE')
       assert.deepEqual((await hub.listFiles({ repo: 'acme/mlp', version: '1.00' })).map((f) => [f.path, f.cid]), [['docs/README.md', readme.cid], ['model.onnx', file.cid]])
 
       // A new draft can replace files and attach existing blobs by CID.
@@ -110,7 +115,7 @@ for (const backend of await testDatabases()) {
       const card = await hub.getModelCard('acme/mlp')
       assert.equal(card.downloads, 3)
       assert.equal(card.repository.description, 'An MLP')
-      assert.deepEqual(card.releases.map((r) => [r.version, r.published, r.files.length]), [['1.01', false, 1], ['1.00', true, 2]])
+      assert.deepEqual(card.releases.map((r) => [r.version, r.published, r.files.length]), [['1.01', false, 1], ['1.00', true, 2], ['0.01', false, 0]])
       assert.equal(card.latest?.release, '1.00')
       assert.equal(card.latest?.cid, file.cid)
       assert.deepEqual(card.latest?.onnx?.outputs, [{ name: 'output', dtype: 'float32', onnxType: 1, shape: ['batch', 3] }])
@@ -333,6 +338,24 @@ test('createHub without a database opens PGlite under <dataDir>/db and closes it
     await hub.close()
     hub = await createHub({ dataDir: t.dataDir })
     assert.equal((await hub.getRepository('solo/model')).repo, 'solo/model')
+    await hub.close()
+  } finally {
+    await t.dispose()
+  }
+})
+
+test('public API (review changes to this list)', async () => {
+  const api = await import('./index.ts')
+  assert.deepEqual(Object.keys(api).sort(), ['blobShard', 'createBlobStore', 'createHub', 'hubMigrations', 'searchWords', 'seedSamples'])
+  const backend = (await testDatabases())[0]!
+  const t = await backend.create()
+  try {
+    const hub = await createHub({ dataDir: t.dataDir })
+    assert.deepEqual(Object.keys(hub).sort(), [
+      'addFile', 'blobs', 'close', 'createRelease', 'createRepositories', 'createRepository', 'database', 'gc', 'getModelCard', 'getRepository',
+      'hasBlob', 'listFiles', 'listReleases', 'maxUploadBytes', 'openBlob', 'publishRelease', 'pushFile', 'readBlob', 'recordDownload',
+      'removeFile', 'resolveModel', 'search', 'updateRepository', 'uploadBlob',
+    ])
     await hub.close()
   } finally {
     await t.dispose()
