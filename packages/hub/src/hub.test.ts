@@ -202,6 +202,34 @@ for (const backend of await testDatabases()) {
       await nothingLeft('string chunks')
     })
 
+    test('races: concurrent pushes to one path, and a publish while an upload is streaming', async () => {
+      await hub.createRepository({ repo: 'acme/race' })
+      await hub.createRelease({ repo: 'acme/race', version: '1.00' })
+      const results = await Promise.allSettled([mlp, otherMlp].map((bytes) => hub.pushFile({ repo: 'acme/race', version: '1.00', path: 'model.onnx', source: Readable.from([bytes]) })))
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+      assert.equal((failed.reason as VerityError).code, 'ALREADY_EXISTS')
+      assert.equal((await hub.listFiles({ repo: 'acme/race', version: '1.00' })).length, 1)
+
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      async function* slow() { yield new TextEncoder().encode('first half, '); await gate; yield new TextEncoder().encode('second half') }
+      const pending = hub.pushFile({ repo: 'acme/race', version: '1.00', path: 'late.txt', source: slow() })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await hub.publishRelease({ repo: 'acme/race', version: '1.00' })
+      release()
+      await rejectsWith(pending, 'RELEASE_PUBLISHED')
+      assert.deepEqual((await hub.listFiles({ repo: 'acme/race', version: '1.00' })).map((f) => f.path), ['model.onnx'])
+      assert.deepEqual(tmpFiles(), [])
+    })
+
+    test('search handles non-ASCII text', async () => {
+      await hub.createRepository({ repo: 'acme/unicode', description: 'Détecteur de café — reconnaît les tasses. 文字认识 模型' })
+      assert.deepEqual((await hub.search({ text: 'café' })).items.map((r) => r.repo), ['acme/unicode'])
+      assert.deepEqual((await hub.search({ text: 'reconna' })).items.map((r) => r.repo), ['acme/unicode'])
+      assert.deepEqual((await hub.search({ text: '模型' })).items.map((r) => r.repo), ['acme/unicode'])
+    })
+
     test('downloads re-verify the digest: a corrupted blob on disk is detected', async () => {
       const bytes = new Uint8Array(buildMlp({ name: 'to-corrupt', sizes: [3, 3], seed: 11 }))
       const { cid } = await hub.uploadBlob(bytes)
