@@ -345,22 +345,44 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
     }
   }
 
+  // CIDs an upload or attach in this process is about to reference: gc() leaves them alone.
+  const pins = new Map<string, number>()
+  const pin = (cid: string) => { pins.set(cid, (pins.get(cid) ?? 0) + 1) }
+  const unpin = (cid: string) => { const n = (pins.get(cid) ?? 1) - 1; if (n > 0) pins.set(cid, n); else pins.delete(cid) }
+
   async function pushFile(p: PushFileParameters): Promise<FileInfo> {
     const t = target(p)
     await checkTarget(t)
     let onnx: ModelDescription | null = null
-    const blob = await blobs.put(p.source, {
-      expectedCid: p.expectedCid,
-      maxBytes: p.maxBytes ?? maxUploadBytes,
-      validate: v.isOnnxPath(t.path) ? async (file) => { onnx = describeOnnx(await readFile(file.path), t) } : undefined,
-    })
-    return attach(t, blob, onnx)
+    let pinned: string | null = null
+    try {
+      const blob = await blobs.put(p.source, {
+        expectedCid: p.expectedCid,
+        maxBytes: p.maxBytes ?? maxUploadBytes,
+        validate: async (file) => {
+          if (v.isOnnxPath(t.path)) onnx = describeOnnx(await readFile(file.path), t)
+          pin((pinned = file.cid))
+        },
+      })
+      return await attach(t, blob, onnx)
+    } finally {
+      if (pinned !== null) unpin(pinned)
+    }
   }
 
   async function addFile(p: AddFileParameters): Promise<FileInfo> {
     const t = target(p)
     await checkTarget(t)
     const cid = parseCid(p.cid).cid
+    pin(cid)
+    try {
+      return await addPinned(t, cid)
+    } finally {
+      unpin(cid)
+    }
+  }
+
+  async function addPinned(t: Target, cid: string): Promise<FileInfo> {
     let onnx: ModelDescription | null = null
     let size: number
     if (v.isOnnxPath(t.path)) {
@@ -372,7 +394,7 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
       if (stored === null) throw new VerityError('NOT_FOUND', `No blob ${cid} in this hub`, { details: { cid }, hint: 'Upload it first with uploadBlob, or use pushFile.' })
       size = stored
     }
-    // Refresh its age so gc() cannot take it between here and the insert.
+    // Refresh its age too, for a gc() in another process sharing this dataDir.
     await blobs.touch(cid)
     return attach(t, { cid, size }, onnx)
   }
@@ -466,11 +488,11 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
     const removedBlobs: string[] = []
     let freedBytes = 0
     const cutoff = Date.now() - graceMs
+    const unused = async (cid: string) =>
+      !pins.has(cid) && !(await db.selectFrom('hub_files').select('cid').where('cid', '=', cid).limit(1).executeTakeFirst())
     for await (const blob of blobs.list()) {
-      if (blob.modifiedAt.getTime() > cutoff) continue
-      const referenced = await db.selectFrom('hub_files').select('cid').where('cid', '=', blob.cid).limit(1).executeTakeFirst()
-      if (referenced) continue
-      if (await blobs.remove(blob.cid)) {
+      if (blob.modifiedAt.getTime() > cutoff || !(await unused(blob.cid))) continue
+      if (await blobs.removeIf(blob.cid, () => unused(blob.cid))) {
         removedBlobs.push(blob.cid)
         freedBytes += blob.size
       }

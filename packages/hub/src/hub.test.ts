@@ -317,6 +317,12 @@ for (const backend of await testDatabases()) {
     })
 
     test('gc removes unreferenced blobs and stale temp files, keeps referenced ones', async () => {
+      const kept = await hub.uploadBlob(new TextEncoder().encode('moved aside, then put back'))
+      assert.equal(await hub.blobs.removeIf(kept.cid, async () => false), false)
+      assert.deepEqual(await hub.readBlob(kept.cid), new TextEncoder().encode('moved aside, then put back'))
+      assert.equal(await hub.blobs.removeIf(kept.cid, async () => true), true)
+      assert.equal(await hub.hasBlob(kept.cid), false)
+      assert.deepEqual(tmpFiles(), [])
       const orphan = await hub.uploadBlob(new TextEncoder().encode('an orphan nobody attaches'))
       const young = await hub.gc()
       assert.ok(!young.removedBlobs.includes(orphan.cid), 'blobs younger than the grace period survive')
