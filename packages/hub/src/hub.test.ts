@@ -316,6 +316,16 @@ for (const backend of await testDatabases()) {
       await rejectsWith(hub.search({ cursor: nameCursor, offset: 2, sort: 'name' }), 'BAD_REQUEST', /either/)
     })
 
+    test('bulk import of 1,200 repositories is searchable at once', async () => {
+      const list = Array.from({ length: 1200 }, (_, i) => ({ repo: `bulk/item-${i}`, description: `Bulk item number ${i}${i === 777 ? ' with the word zanzibar' : ''}`, tags: ['bulk', `b${i % 3}`] }))
+      assert.deepEqual(await hub.createRepositories(list), { created: 1200 })
+      assert.deepEqual((await hub.search({ text: 'zanzib' })).items.map((r) => r.repo), ['bulk/item-777'])
+      assert.deepEqual((await hub.search({ text: 'bulk item 1199' })).items.map((r) => r.repo), ['bulk/item-1199'])
+      assert.equal((await hub.search({ tags: ['bulk', 'b1'], owner: 'bulk', sort: 'name', offset: 399, limit: 5 })).items.length, 1)
+      await rejectsWith(hub.createRepositories([{ repo: 'bulk/ok' }, { repo: 'Bad/Name' }]), 'INVALID_NAME')
+      await rejectsWith(hub.getRepository('bulk/ok'), 'NOT_FOUND')
+    })
+
     test('gc removes unreferenced blobs and stale temp files, keeps referenced ones', async () => {
       const kept = await hub.uploadBlob(new TextEncoder().encode('moved aside, then put back'))
       assert.equal(await hub.blobs.removeIf(kept.cid, async () => false), false)
