@@ -1,5 +1,7 @@
 import { describe, before, after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { sql, type Generated } from 'kysely'
 import { VerityError } from '@verity/protocol'
 import { migrate, openDatabase, type Migration } from './index.ts'
@@ -81,6 +83,22 @@ for (const backend of await testDatabases()) {
     })
   })
 }
+
+test('a PGlite lock left by a dead process, or by a previous run with our pid, is taken over', async () => {
+  const t = await (await testDatabases())[0]!.create()
+  try {
+    for (const stalePid of [2 ** 22 + 12345, process.pid]) {
+      mkdirSync(join(t.dataDir, 'db'), { recursive: true })
+      writeFileSync(join(t.dataDir, 'db.lock'), String(stalePid))
+      const database = await t.open()
+      assert.equal(readFileSync(join(t.dataDir, 'db.lock'), 'utf8'), String(process.pid))
+      await database.close()
+      assert.equal(existsSync(join(t.dataDir, 'db.lock')), false)
+    }
+  } finally {
+    await t.dispose()
+  }
+})
 
 test('an unreachable PostgreSQL gives DATABASE_UNAVAILABLE without the password', async () => {
   await assert.rejects(openDatabase({ databaseUrl: 'postgres://verity:s3cret@127.0.0.1:1/none' }), (e: unknown) =>
