@@ -1,9 +1,13 @@
 import { describe, before, after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { sql, type Generated } from 'kysely'
 import { VerityError } from '@verity/protocol'
 import { migrate, openDatabase, type Migration } from './index.ts'
-import { testDatabases, type TestDatabase } from './testing.ts'
+import { postgresSkip, testDatabases, type TestDatabase } from './testing.ts'
+import * as api from './index.ts'
+import * as testingApi from './testing.ts'
 
 type NoteTables = { notes: { id: Generated<number>; body: string; size: number } }
 
@@ -80,7 +84,49 @@ for (const backend of await testDatabases()) {
   })
 }
 
+test('a PGlite lock left by a dead process, or by a previous run with our pid, is taken over', async () => {
+  const t = await (await testDatabases())[0]!.create()
+  try {
+    for (const stalePid of [2 ** 22 + 12345, process.pid]) {
+      mkdirSync(join(t.dataDir, 'db'), { recursive: true })
+      writeFileSync(join(t.dataDir, 'db.lock'), String(stalePid))
+      const database = await t.open()
+      assert.equal(readFileSync(join(t.dataDir, 'db.lock'), 'utf8'), String(process.pid))
+      await database.close()
+      assert.equal(existsSync(join(t.dataDir, 'db.lock')), false)
+    }
+  } finally {
+    await t.dispose()
+  }
+})
+
 test('an unreachable PostgreSQL gives DATABASE_UNAVAILABLE without the password', async () => {
   await assert.rejects(openDatabase({ databaseUrl: 'postgres://verity:s3cret@127.0.0.1:1/none' }), (e: unknown) =>
     e instanceof VerityError && e.code === 'DATABASE_UNAVAILABLE' && !e.message.includes('s3cret') && e.message.includes('127.0.0.1:1'))
+})
+
+test('the PostgreSQL variant is skipped only outside CI when nobody asked for it', () => {
+  const message = 'skipped: no PostgreSQL reachable (set VERITY_TEST_DATABASE_URL)'
+  assert.equal(postgresSkip({ problem: 'ECONNREFUSED', ci: false, explicit: false }), message)
+  assert.equal(postgresSkip({ problem: 'ECONNREFUSED', ci: true, explicit: false }), false, 'CI fails instead of skipping')
+  assert.equal(postgresSkip({ problem: 'ECONNREFUSED', ci: false, explicit: true }), false, 'an explicit URL fails instead of skipping')
+  assert.equal(postgresSkip({ problem: null, ci: false, explicit: false }), false)
+})
+
+test('an explicitly requested but unreachable PostgreSQL fails instead of skipping', async () => {
+  const saved = process.env.VERITY_TEST_DATABASE_URL
+  process.env.VERITY_TEST_DATABASE_URL = 'postgres://postgres:pw@127.0.0.1:1/none'
+  try {
+    const postgres = (await testDatabases()).find((b) => b.kind === 'postgres')!
+    assert.equal(postgres.skip, false)
+    await assert.rejects(postgres.create(), (e: unknown) => e instanceof Error && /PostgreSQL is required .* not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/none/.test(e.message))
+  } finally {
+    if (saved === undefined) delete process.env.VERITY_TEST_DATABASE_URL
+    else process.env.VERITY_TEST_DATABASE_URL = saved
+  }
+})
+
+test('public API (review changes to this list)', () => {
+  assert.deepEqual(Object.keys(api).sort(), ['migrate', 'openDatabase', 'pgliteDialect', 'redactUrl', 'sql'])
+  assert.deepEqual(Object.keys(testingApi).sort(), ['DEFAULT_TEST_DATABASE_URL', 'postgresSkip', 'testDatabases'])
 })

@@ -86,7 +86,16 @@ async function openPGlite(dataDir: string, schema: string | null): Promise<Datab
     throw new VerityError('DATABASE_UNAVAILABLE', `Cannot open the PGlite database in ${dir}: ${(cause as Error)?.message ?? String(cause)}`, { cause, details: { dir } })
   }
   const db = new Kysely<NoTables>({ dialect: pgliteDialect({ pglite }) })
-  return { db, kind: 'pglite', schema, close: once(async () => { try { await db.destroy() } finally { unlock() } }) }
+  const close = async () => {
+    try {
+      await db.destroy()
+      // Kysely only destroys a driver it initialised (on the first query); close PGlite either way.
+      if (!pglite.closed) await pglite.close()
+    } finally {
+      unlock()
+    }
+  }
+  return { db, kind: 'pglite', schema, close: once(close) }
 }
 
 /**
@@ -94,6 +103,8 @@ async function openPGlite(dataDir: string, schema: string | null): Promise<Datab
  * process or another) would corrupt them. A lock file holding the owner's pid refuses that, and a lock
  * left by a dead process is taken over.
  */
+const openHere = new Set<string>()
+
 function lockDataDir(dir: string): () => void {
   const lockPath = `${dir}.lock`
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -101,11 +112,14 @@ function lockDataDir(dir: string): () => void {
       const fd = openSync(lockPath, 'wx')
       writeSync(fd, String(process.pid))
       closeSync(fd)
-      return () => rmSync(lockPath, { force: true })
+      openHere.add(lockPath)
+      return () => { openHere.delete(lockPath); rmSync(lockPath, { force: true }) }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const owner = Number(readFileSync(lockPath, 'utf8').trim())
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      // Our own pid on a lock we did not take is a previous run's (containers restart as the same pid).
+      const held = owner === process.pid ? openHere.has(lockPath) : Number.isInteger(owner) && owner > 0 && isAlive(owner)
+      if (held) {
         const who = owner === process.pid ? 'this process' : `process ${owner}`
         throw new VerityError('DATABASE_UNAVAILABLE', `The PGlite database in ${dir} is already open in ${who}; PGlite allows one open handle at a time. Close it first, or use PostgreSQL (databaseUrl) to share one database between processes.`, { details: { dir, pid: owner, lockFile: lockPath } })
       }

@@ -46,17 +46,16 @@ export type TestBackend = {
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 
-let probed: Promise<string | null> | null = null
+const probes = new Map<string, Promise<string | null>>()
 
 /** The backends to run a suite against (PGlite first). Call once per test file. */
 export async function testDatabases(): Promise<TestBackend[]> {
   const explicit = process.env.VERITY_TEST_DATABASE_URL
   const url = explicit || DEFAULT_TEST_DATABASE_URL
-  probed ??= probe(url)
-  const problem = await probed
+  if (!probes.has(url)) probes.set(url, probe(url))
+  const problem = await probes.get(url)!
   const ci = process.env.CI === 'true' || process.env.CI === '1'
-  let skip: string | false = false
-  if (problem !== null && !ci && !explicit) skip = 'skipped: no PostgreSQL reachable (set VERITY_TEST_DATABASE_URL)'
+  const skip = postgresSkip({ problem, ci, explicit: Boolean(explicit) })
   const postgres: TestBackend = {
     kind: 'postgres',
     skip,
@@ -84,6 +83,14 @@ export async function testDatabases(): Promise<TestBackend[]> {
     },
   }
   return [pglite, postgres]
+}
+
+/**
+ * Whether the PostgreSQL variant is skipped: only when nobody asked for PostgreSQL (no
+ * VERITY_TEST_DATABASE_URL, not CI) and none answers on 127.0.0.1:5432. Otherwise it runs, and fails if unreachable.
+ */
+export function postgresSkip(state: { problem: string | null; ci: boolean; explicit: boolean }): string | false {
+  return state.problem !== null && !state.ci && !state.explicit ? 'skipped: no PostgreSQL reachable (set VERITY_TEST_DATABASE_URL)' : false
 }
 
 function tracked(kind: DatabaseKind, postgres: OpenDatabaseParameters | null, drop: () => Promise<void>): TestDatabase {

@@ -50,10 +50,17 @@ export type BlobStore = {
   open(cid: string): Promise<OpenBlobReturnType>
   read(cid: string): Promise<Uint8Array>
   has(cid: string): Promise<boolean>
+  /** Size in bytes, or null when the blob is not stored (not verified; open/read verify). */
+  size(cid: string): Promise<number | null>
   /** Marks a blob as recently used (gc spares recent blobs); false if it does not exist. */
   touch(cid: string): Promise<boolean>
   /** Deletes a blob; true if it existed. Callers make sure nothing references it. */
   remove(cid: string): Promise<boolean>
+  /**
+   * Deletes a blob only if `stillUnused()` (asked once the blob is moved out of place) says so; otherwise
+   * puts it back. gc uses this so a blob cannot vanish under an upload that is about to reference it.
+   */
+  removeIf(cid: string, stillUnused: () => Promise<boolean>): Promise<boolean>
   /** Every blob on disk (for gc). */
   list(): AsyncGenerator<BlobInfo>
   /** Deletes temp files left by a crashed upload; returns how many. */
@@ -81,7 +88,13 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.part`)
     activeTemps.add(tmp)
-    const file = await open(tmp, 'wx')
+    let file
+    try {
+      file = await open(tmp, 'wx')
+    } catch (error) {
+      activeTemps.delete(tmp)
+      throw error
+    }
     let closed = false
     try {
       const hash = createHash('sha256')
@@ -104,9 +117,9 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
       }
       await options.validate?.({ path: tmp, cid, size })
       const target = pathOf(cid)
-      if (await exists(target)) {
-        // Refresh its age so a concurrent gc() (which spares recent blobs) cannot delete it before it is referenced.
-        await touch(target)
+      // Already stored: refresh its age so gc() (which spares recent blobs) leaves it alone until it is
+      // referenced. If it vanished meanwhile (gc), fall through and store ours.
+      if (await touch(target)) {
         await unlink(tmp)
         return { cid, size, created: false }
       }
@@ -161,6 +174,15 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     return exists(pathOf(normalize(cid)))
   }
 
+  async function size(cid: string): Promise<number | null> {
+    try {
+      return (await stat(pathOf(normalize(cid)))).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw error
+    }
+  }
+
   async function remove(cid: string): Promise<boolean> {
     const path = pathOf(normalize(cid))
     try {
@@ -169,6 +191,31 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
       throw error
+    }
+  }
+
+  async function removeIf(cid: string, stillUnused: () => Promise<boolean>): Promise<boolean> {
+    const path = pathOf(normalize(cid))
+    const trash = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.trash`)
+    activeTemps.add(trash)
+    try {
+      try {
+        await rename(path, trash)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+        throw error
+      }
+      // While the blob is out of place, an upload of the same bytes stores its own copy, and an attach of
+      // this CID fails with NOT_FOUND; so the second check below is final.
+      if (await stillUnused().catch(() => false)) {
+        await unlink(trash)
+        return true
+      }
+      // Identical bytes: moving back is harmless even if an upload stored them again meanwhile.
+      await rename(trash, path)
+      return false
+    } finally {
+      activeTemps.delete(trash)
     }
   }
 
@@ -197,7 +244,7 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
     return removed
   }
 
-  return { dir, put, open: open_, read, has, touch: (cid) => touch(pathOf(normalize(cid))), remove, list, cleanTemp }
+  return { dir, put, open: open_, read, has, size, touch: (cid) => touch(pathOf(normalize(cid))), remove, removeIf, list, cleanTemp }
 }
 
 async function* chunks(source: BlobSource): AsyncGenerator<Uint8Array> {

@@ -79,7 +79,7 @@ export type Hub = {
   getModelCard(repo: string): Promise<ModelCard>
   /** Adds to a repository's download counter. Throws NOT_FOUND. */
   recordDownload(repo: string, count?: number): Promise<void>
-  /** Deletes blobs no file references (older than graceMs) and stale temp files. */
+  /** Maintenance, run it periodically: deletes blobs no file references (older than graceMs) and stale temp files, and vacuums the hub tables. */
   gc(parameters?: GcParameters): Promise<GcReturnType>
   /** Closes the database if the hub opened it. */
   close(): Promise<void>
@@ -183,11 +183,25 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
     const rows = list.map(repositoryValues)
     // 7 parameters a row; PostgreSQL allows 65,535 per statement.
     const batch = 5000
+    const ginIndexes = ['hub_repositories_search', 'hub_repositories_name_search', 'hub_repositories_tags']
+    // Large imports go through the GIN pending list and merge it once at the end (sorted bulk insertion is
+    // several times faster than updating the index row by row); queries never see an unmerged list
+    // because it all happens inside this transaction.
+    const bulk = rows.length >= 1000
     return db.transaction().execute(async (trx) => {
+      if (bulk) for (const index of ginIndexes) await sql`alter index ${sql.id(index)} set (fastupdate = on)`.execute(trx)
       let created = 0
       for (let i = 0; i < rows.length; i += batch) {
         const result = await trx.insertInto('hub_repositories').values(rows.slice(i, i + batch)).onConflict((oc) => oc.columns(['owner', 'name']).doNothing()).executeTakeFirst()
         created += Number(result.numInsertedOrUpdatedRows ?? 0n)
+      }
+      if (bulk) {
+        for (const index of ginIndexes) {
+          await sql`select gin_clean_pending_list(${sql.lit(index)}::regclass)`.execute(trx)
+          await sql`alter index ${sql.id(index)} set (fastupdate = off)`.execute(trx)
+        }
+        // Fresh statistics keep the planner on the search indexes after a large import (PGlite runs no autovacuum).
+        await sql`analyze hub_repositories`.execute(trx)
       }
       return { created }
     })
@@ -343,22 +357,44 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
     }
   }
 
+  // CIDs an upload or attach in this process is about to reference: gc() leaves them alone.
+  const pins = new Map<string, number>()
+  const pin = (cid: string) => { pins.set(cid, (pins.get(cid) ?? 0) + 1) }
+  const unpin = (cid: string) => { const n = (pins.get(cid) ?? 1) - 1; if (n > 0) pins.set(cid, n); else pins.delete(cid) }
+
   async function pushFile(p: PushFileParameters): Promise<FileInfo> {
     const t = target(p)
     await checkTarget(t)
     let onnx: ModelDescription | null = null
-    const blob = await blobs.put(p.source, {
-      expectedCid: p.expectedCid,
-      maxBytes: p.maxBytes ?? maxUploadBytes,
-      validate: v.isOnnxPath(t.path) ? async (file) => { onnx = describeOnnx(await readFile(file.path), t) } : undefined,
-    })
-    return attach(t, blob, onnx)
+    let pinned: string | null = null
+    try {
+      const blob = await blobs.put(p.source, {
+        expectedCid: p.expectedCid,
+        maxBytes: p.maxBytes ?? maxUploadBytes,
+        validate: async (file) => {
+          if (v.isOnnxPath(t.path)) onnx = describeOnnx(await readFile(file.path), t)
+          pin((pinned = file.cid))
+        },
+      })
+      return await attach(t, blob, onnx)
+    } finally {
+      if (pinned !== null) unpin(pinned)
+    }
   }
 
   async function addFile(p: AddFileParameters): Promise<FileInfo> {
     const t = target(p)
     await checkTarget(t)
     const cid = parseCid(p.cid).cid
+    pin(cid)
+    try {
+      return await addPinned(t, cid)
+    } finally {
+      unpin(cid)
+    }
+  }
+
+  async function addPinned(t: Target, cid: string): Promise<FileInfo> {
     let onnx: ModelDescription | null = null
     let size: number
     if (v.isOnnxPath(t.path)) {
@@ -366,11 +402,11 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
       onnx = describeOnnx(bytes, t)
       size = bytes.length
     } else {
-      const blob = await blobs.open(cid)
-      blob.stream.destroy()
-      size = blob.size
+      const stored = await blobs.size(cid)
+      if (stored === null) throw new VerityError('NOT_FOUND', `No blob ${cid} in this hub`, { details: { cid }, hint: 'Upload it first with uploadBlob, or use pushFile.' })
+      size = stored
     }
-    // Refresh its age so gc() cannot take it between here and the insert.
+    // Refresh its age too, for a gc() in another process sharing this dataDir.
     await blobs.touch(cid)
     return attach(t, { cid, size }, onnx)
   }
@@ -411,16 +447,9 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
   async function resolveModel(ref: string): Promise<ResolvedModel> {
     const parsed = parseModelRef(ref)
     if (parsed.kind === 'cid') {
-      if (!(await blobs.has(parsed.cid))) {
+      const size = await blobs.size(parsed.cid)
+      if (size === null) {
         throw new VerityError('MODEL_NOT_FOUND', `No model file with CID ${parsed.cid} in this hub`, { details: { ref, cid: parsed.cid } })
-      }
-      const row = await db.selectFrom('hub_files').select('size').where('cid', '=', parsed.cid).limit(1).executeTakeFirst()
-      let size: number
-      if (row) size = row.size
-      else {
-        const blob = await blobs.open(parsed.cid)
-        blob.stream.destroy()
-        size = blob.size
       }
       return { cid: parsed.cid, repo: null, release: null, published: null, path: null, size }
     }
@@ -471,15 +500,17 @@ export async function createHub(parameters: CreateHubParameters): Promise<Hub> {
     const removedBlobs: string[] = []
     let freedBytes = 0
     const cutoff = Date.now() - graceMs
+    const unused = async (cid: string) =>
+      !pins.has(cid) && !(await db.selectFrom('hub_files').select('cid').where('cid', '=', cid).limit(1).executeTakeFirst())
     for await (const blob of blobs.list()) {
-      if (blob.modifiedAt.getTime() > cutoff) continue
-      const referenced = await db.selectFrom('hub_files').select('cid').where('cid', '=', blob.cid).limit(1).executeTakeFirst()
-      if (referenced) continue
-      if (await blobs.remove(blob.cid)) {
+      if (blob.modifiedAt.getTime() > cutoff || !(await unused(blob.cid))) continue
+      if (await blobs.removeIf(blob.cid, () => unused(blob.cid))) {
         removedBlobs.push(blob.cid)
         freedBytes += blob.size
       }
     }
+    // Download counters and edits leave dead row versions; PGlite has no autovacuum to reclaim them.
+    await sql`vacuum analyze hub_repositories, hub_releases, hub_files`.execute(db)
     return { removedBlobs, freedBytes, removedTempFiles }
   }
 

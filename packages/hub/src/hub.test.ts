@@ -93,6 +93,11 @@ for (const backend of await testDatabases()) {
       await rejectsWith(hub.pushFile({ repo: 'acme/mlp', version: '1.00', path: 'model.onnx', source: otherMlp, replace: true }), 'RELEASE_PUBLISHED')
       await rejectsWith(hub.removeFile({ repo: 'acme/mlp', version: '1.00', path: 'docs/README.md' }), 'RELEASE_PUBLISHED')
       await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '1.00', path: 'again.onnx', cid: file.cid }), 'RELEASE_PUBLISHED')
+      await hub.createRelease({ repo: 'acme/mlp', version: '0.01' })
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'gone.bin', cid: cidForBytes(new Uint8Array([42])) }), 'NOT_FOUND', /No blob/)
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'gone.onnx', cid: cidForBytes(new Uint8Array([42])) }), 'NOT_FOUND', /No blob/)
+      const notOnnx = await hub.uploadBlob(new TextEncoder().encode('plain text, not a model'))
+      await rejectsWith(hub.addFile({ repo: 'acme/mlp', version: '0.01', path: 'text.onnx', cid: notOnnx.cid }), 'INVALID_MODEL_FILE')
       assert.deepEqual((await hub.listFiles({ repo: 'acme/mlp', version: '1.00' })).map((f) => [f.path, f.cid]), [['docs/README.md', readme.cid], ['model.onnx', file.cid]])
 
       // A new draft can replace files and attach existing blobs by CID.
@@ -110,7 +115,7 @@ for (const backend of await testDatabases()) {
       const card = await hub.getModelCard('acme/mlp')
       assert.equal(card.downloads, 3)
       assert.equal(card.repository.description, 'An MLP')
-      assert.deepEqual(card.releases.map((r) => [r.version, r.published, r.files.length]), [['1.01', false, 1], ['1.00', true, 2]])
+      assert.deepEqual(card.releases.map((r) => [r.version, r.published, r.files.length]), [['1.01', false, 1], ['1.00', true, 2], ['0.01', false, 0]])
       assert.equal(card.latest?.release, '1.00')
       assert.equal(card.latest?.cid, file.cid)
       assert.deepEqual(card.latest?.onnx?.outputs, [{ name: 'output', dtype: 'float32', onnxType: 1, shape: ['batch', 3] }])
@@ -195,6 +200,34 @@ for (const backend of await testDatabases()) {
       // A string chunk (a stream with an encoding) is a caller bug, not silently re-encoded.
       await assert.rejects(hub.uploadBlob(Readable.from(['text'])), TypeError)
       await nothingLeft('string chunks')
+    })
+
+    test('races: concurrent pushes to one path, and a publish while an upload is streaming', async () => {
+      await hub.createRepository({ repo: 'acme/race' })
+      await hub.createRelease({ repo: 'acme/race', version: '1.00' })
+      const results = await Promise.allSettled([mlp, otherMlp].map((bytes) => hub.pushFile({ repo: 'acme/race', version: '1.00', path: 'model.onnx', source: Readable.from([bytes]) })))
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+      assert.equal((failed.reason as VerityError).code, 'ALREADY_EXISTS')
+      assert.equal((await hub.listFiles({ repo: 'acme/race', version: '1.00' })).length, 1)
+
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      async function* slow() { yield new TextEncoder().encode('first half, '); await gate; yield new TextEncoder().encode('second half') }
+      const pending = hub.pushFile({ repo: 'acme/race', version: '1.00', path: 'late.txt', source: slow() })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await hub.publishRelease({ repo: 'acme/race', version: '1.00' })
+      release()
+      await rejectsWith(pending, 'RELEASE_PUBLISHED')
+      assert.deepEqual((await hub.listFiles({ repo: 'acme/race', version: '1.00' })).map((f) => f.path), ['model.onnx'])
+      assert.deepEqual(tmpFiles(), [])
+    })
+
+    test('search handles non-ASCII text', async () => {
+      await hub.createRepository({ repo: 'acme/unicode', description: 'Détecteur de café — reconnaît les tasses. 文字认识 模型' })
+      assert.deepEqual((await hub.search({ text: 'café' })).items.map((r) => r.repo), ['acme/unicode'])
+      assert.deepEqual((await hub.search({ text: 'reconna' })).items.map((r) => r.repo), ['acme/unicode'])
+      assert.deepEqual((await hub.search({ text: '模型' })).items.map((r) => r.repo), ['acme/unicode'])
     })
 
     test('downloads re-verify the digest: a corrupted blob on disk is detected', async () => {
@@ -283,7 +316,23 @@ for (const backend of await testDatabases()) {
       await rejectsWith(hub.search({ cursor: nameCursor, offset: 2, sort: 'name' }), 'BAD_REQUEST', /either/)
     })
 
+    test('bulk import of 1,200 repositories is searchable at once', async () => {
+      const list = Array.from({ length: 1200 }, (_, i) => ({ repo: `bulk/item-${i}`, description: `Bulk item number ${i}${i === 777 ? ' with the word zanzibar' : ''}`, tags: ['bulk', `b${i % 3}`] }))
+      assert.deepEqual(await hub.createRepositories(list), { created: 1200 })
+      assert.deepEqual((await hub.search({ text: 'zanzib' })).items.map((r) => r.repo), ['bulk/item-777'])
+      assert.deepEqual((await hub.search({ text: 'bulk item 1199' })).items.map((r) => r.repo), ['bulk/item-1199'])
+      assert.equal((await hub.search({ tags: ['bulk', 'b1'], owner: 'bulk', sort: 'name', offset: 399, limit: 5 })).items.length, 1)
+      await rejectsWith(hub.createRepositories([{ repo: 'bulk/ok' }, { repo: 'Bad/Name' }]), 'INVALID_NAME')
+      await rejectsWith(hub.getRepository('bulk/ok'), 'NOT_FOUND')
+    })
+
     test('gc removes unreferenced blobs and stale temp files, keeps referenced ones', async () => {
+      const kept = await hub.uploadBlob(new TextEncoder().encode('moved aside, then put back'))
+      assert.equal(await hub.blobs.removeIf(kept.cid, async () => false), false)
+      assert.deepEqual(await hub.readBlob(kept.cid), new TextEncoder().encode('moved aside, then put back'))
+      assert.equal(await hub.blobs.removeIf(kept.cid, async () => true), true)
+      assert.equal(await hub.hasBlob(kept.cid), false)
+      assert.deepEqual(tmpFiles(), [])
       const orphan = await hub.uploadBlob(new TextEncoder().encode('an orphan nobody attaches'))
       const young = await hub.gc()
       assert.ok(!young.removedBlobs.includes(orphan.cid), 'blobs younger than the grace period survive')
@@ -333,6 +382,24 @@ test('createHub without a database opens PGlite under <dataDir>/db and closes it
     await hub.close()
     hub = await createHub({ dataDir: t.dataDir })
     assert.equal((await hub.getRepository('solo/model')).repo, 'solo/model')
+    await hub.close()
+  } finally {
+    await t.dispose()
+  }
+})
+
+test('public API (review changes to this list)', async () => {
+  const api = await import('./index.ts')
+  assert.deepEqual(Object.keys(api).sort(), ['blobShard', 'createBlobStore', 'createHub', 'hubMigrations', 'searchWords', 'seedSamples'])
+  const backend = (await testDatabases())[0]!
+  const t = await backend.create()
+  try {
+    const hub = await createHub({ dataDir: t.dataDir })
+    assert.deepEqual(Object.keys(hub).sort(), [
+      'addFile', 'blobs', 'close', 'createRelease', 'createRepositories', 'createRepository', 'database', 'gc', 'getModelCard', 'getRepository',
+      'hasBlob', 'listFiles', 'listReleases', 'maxUploadBytes', 'openBlob', 'publishRelease', 'pushFile', 'readBlob', 'recordDownload',
+      'removeFile', 'resolveModel', 'search', 'updateRepository', 'uploadBlob',
+    ])
     await hub.close()
   } finally {
     await t.dispose()

@@ -23,6 +23,7 @@ export type HubTables = {
     created_at: Generated<Date>
     updated_at: Generated<Date>
     search: ColumnType<string, never, never>
+    name_search: ColumnType<string, never, never>
   }
   hub_releases: {
     id: Generated<number>
@@ -70,10 +71,15 @@ export const hubMigrations: Migration[] = [
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now(),
         search tsvector generated always as (hub_search_document(owner, name, task, tags, description)) stored,
+        name_search tsvector generated always as (to_tsvector('simple'::regconfig, regexp_replace(lower(owner || ' ' || name), '[[:space:][:punct:]]+', ' ', 'g'))) stored,
         unique (owner, name)
       )`.execute(db)
-      await sql`create index hub_repositories_search on hub_repositories using gin (search)`.execute(db)
-      await sql`create index hub_repositories_tags on hub_repositories using gin (tags)`.execute(db)
+      await sql`create index hub_repositories_search on hub_repositories using gin (search) with (fastupdate = off)`.execute(db)
+      // fastupdate = off: with the default pending list, every search after a bulk import scans the
+      // unmerged entries until a vacuum merges them, and PGlite runs no autovacuum. Writes are rare.
+      // name_search is its own column (not a weight filter on search) so the planner has statistics for name-only matches.
+      await sql`create index hub_repositories_name_search on hub_repositories using gin (name_search) with (fastupdate = off)`.execute(db)
+      await sql`create index hub_repositories_tags on hub_repositories using gin (tags) with (fastupdate = off)`.execute(db)
       await sql`create index hub_repositories_task on hub_repositories (task, updated_at desc, id desc)`.execute(db)
       await sql`create index hub_repositories_updated on hub_repositories (updated_at desc, id desc)`.execute(db)
       await sql`create index hub_repositories_downloads on hub_repositories (downloads desc, id desc)`.execute(db)
