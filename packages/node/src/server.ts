@@ -152,6 +152,10 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     const hub = await createHub({ dataDir: config.dataDir, database, maxUploadBytes: config.maxUploadBytes })
     closers.push(() => hub.close())
     const receipts = await createReceiptStore(database)
+    // Orphan blobs (uploads interrupted by a crash) and PGlite's dead rows are cleaned hourly.
+    const gcTimer = setInterval(() => void hub.gc().catch(() => undefined), 3_600_000)
+    gcTimer.unref()
+    closers.push(async () => clearInterval(gcTimer))
     const runtime = createRuntime({
       loadModel: (cid) => hub.readBlob(cid),
       workers: config.workers,
