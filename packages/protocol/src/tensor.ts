@@ -187,9 +187,18 @@ export function tensorFromJson(json: unknown, where = 'tensor'): Tensor {
 }
 
 function decodeBase64(text: string, where: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw invalid(`${where}: base64 is not valid standard base64`, { tensor: where })
+  const notBase64 = () => invalid(`${where}: base64 is not valid standard base64`, { tensor: where })
+  if (text.length % 4 !== 0) throw notBase64()
   const B = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer
-  if (B) return new Uint8Array(B.from(text, 'base64'))
+  if (B) {
+    // Buffer skips characters outside the alphabet; a decoded length short of what the text length
+    // implies means there were some (cheaper than a regular expression over megabytes).
+    const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+    const bytes = B.from(text, 'base64')
+    if (bytes.length !== (text.length / 4) * 3 - padding || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) throw notBase64()
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw notBase64()
   const bin = atob(text)
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
