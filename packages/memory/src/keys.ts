@@ -54,7 +54,6 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
   const adminHash = params.adminKey === undefined ? undefined : Buffer.from(hashKey(params.adminKey), 'hex')
   const defaultRateLimit = params.defaultRateLimit ?? 600
   const buckets = new Map<string, { tokens: number; at: number }>()
-  const cache = new Map<string, { principal: Principal; at: number }>()
 
   return {
     async createApiKey({ user, scopes: requested, rateLimit }) {
@@ -79,8 +78,6 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
       if (adminHash !== undefined && timingSafeEqual(Buffer.from(h, 'hex'), adminHash)) {
         return { admin: true, userId: null, keyId: 'admin', scopes: [...scopes], rateLimit: Number.MAX_SAFE_INTEGER }
       }
-      const hit = cache.get(h)
-      if (hit !== undefined && clock() - hit.at < 5_000) return hit.principal
       const rows = await store.query<{ id: string; user_id: string; scopes: string[]; rate_limit: number; revoked_at: number | null }>(
         'SELECT id, user_id, scopes, rate_limit, revoked_at FROM memory_api_keys WHERE key_hash = $1',
         [h],
@@ -88,7 +85,6 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
       const row = rows[0]
       if (row === undefined || row.revoked_at !== null) throw new VerityError('UNAUTHORIZED', 'API key is unknown or revoked')
       const principal: Principal = { admin: false, userId: row.user_id, keyId: row.id, scopes: row.scopes as Scope[], rateLimit: Number(row.rate_limit) }
-      cache.set(h, { principal, at: clock() })
       return principal
     },
 
@@ -98,7 +94,6 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
         user === undefined ? [id, clock()] : [id, clock(), user],
       )
       if (rows.length === 0) throw new VerityError('NOT_FOUND', `API key ${id} not found`, { details: { id } })
-      cache.clear()
     },
 
     async listApiKeys(user) {
