@@ -7,6 +7,23 @@ import type { Category, Extractor, MemoryType } from './types.ts'
 import { Bm25Index, tokenize } from './text.ts'
 import { bytesToVector } from './embedder.ts'
 
+const SKETCH = 48
+const EXACT_LIMIT = 20_000
+
+/** A fixed (seeded) Gaussian-like random projection, so sketches are the same in every process. */
+function projectionMatrix(dims: number): Float32Array {
+  const m = new Float32Array(SKETCH * dims)
+  let x = 0x9e3779b9
+  const rnd = () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 4294967296
+  }
+  for (let i = 0; i < m.length; i++) m[i] = rnd() + rnd() + rnd() - 1.5
+  return m
+}
+
 export type IndexDoc = {
   id: string
   sources: string[]
@@ -41,12 +58,27 @@ export class UserIndex {
   readonly docs: (IndexDoc | null)[] = []
   readonly byId = new Map<string, number>()
   vectors: Float32Array
+  /** Low-dimensional random projections of the vectors, scanned first when the user has many memories. */
+  sketches: Float32Array
   private dims: number
+  private projection: Float32Array
 
   constructor(revision: number, dims: number) {
     this.revision = revision
     this.dims = dims
     this.vectors = new Float32Array(dims * 1024)
+    this.sketches = new Float32Array(SKETCH * 1024)
+    this.projection = projectionMatrix(dims)
+  }
+
+  private sketch(v: Float32Array, out: Float32Array, offset: number): void {
+    const d = this.dims
+    for (let j = 0; j < SKETCH; j++) {
+      let s = 0
+      const o = j * d
+      for (let i = 0; i < d; i++) s += this.projection[o + i]! * v[i]!
+      out[offset + j] = s
+    }
   }
 
   get liveCount(): number {
@@ -74,8 +106,15 @@ export class UserIndex {
       const grown = new Float32Array(this.vectors.length * 2)
       grown.set(this.vectors)
       this.vectors = grown
+      const sk = new Float32Array(this.sketches.length * 2)
+      sk.set(this.sketches)
+      this.sketches = sk
     }
-    if (row.embedding !== null && row.embedding.byteLength === this.dims * 4) this.vectors.set(bytesToVector(row.embedding), n * this.dims)
+    if (row.embedding !== null && row.embedding.byteLength === this.dims * 4) {
+      const v = bytesToVector(row.embedding)
+      this.vectors.set(v, n * this.dims)
+      this.sketch(v, this.sketches, n * SKETCH)
+    }
   }
 
   remove(id: string): void {
@@ -85,12 +124,26 @@ export class UserIndex {
     this.docs[n] = null
     this.bm25.remove(n)
     this.vectors.fill(0, n * this.dims, (n + 1) * this.dims)
+    this.sketches.fill(0, n * SKETCH, (n + 1) * SKETCH)
   }
 
   /** Cosine similarity (vectors are unit length) of `q` with every accepted document; top `k`. */
   dense(q: Float32Array, k: number, accept: (doc: number) => boolean): [number, number][] {
+    if (this.docs.length <= EXACT_LIMIT) return this.scan(q, this.vectors, this.dims, k, accept)
+    // Many memories: scan the sketches for a shortlist, then score the shortlist exactly.
+    const qs = new Float32Array(SKETCH)
+    this.sketch(q, qs, 0)
     const d = this.dims
-    const v = this.vectors
+    const exact = this.scan(qs, this.sketches, SKETCH, Math.max(k * 8, 1000), accept).map(([n]): [number, number] => {
+      let s = 0
+      for (let i = 0; i < d; i++) s += q[i]! * this.vectors[n * d + i]!
+      return [n, s]
+    })
+    exact.sort((a, b) => b[1] - a[1])
+    return exact.slice(0, k)
+  }
+
+  private scan(q: Float32Array, v: Float32Array, d: number, k: number, accept: (doc: number) => boolean): [number, number][] {
     const top: [number, number][] = []
     let floor = -Infinity
     for (let n = 0; n < this.docs.length; n++) {

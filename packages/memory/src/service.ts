@@ -591,8 +591,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     }
     const ref = asOfMs ?? clock()
     const k = retrieval.candidates
-    const lexScores = idx.bm25.score(queryTerms(p.query, ref), accept)
-    const lex = [...lexScores].sort((a, b) => b[1] - a[1]).slice(0, k)
+    const lex = idx.bm25.top(queryTerms(p.query, ref), k, accept)
     const qv = queryVector ?? (retrieval.denseWeight > 0 ? (await embedder.embed([p.query]))[0] : undefined)
     const dense = qv === undefined ? [] : idx.dense(qv, k, accept)
     const fused = new Map<number, number>()

@@ -74,25 +74,52 @@ export class Bm25Index {
     this.liveCount--
   }
 
-  /** Scores of every live document sharing a term with the query (query terms weighted by `weights`). */
-  score(queryTerms: ReadonlyMap<string, number>, accept?: (doc: number) => boolean): Map<number, number> {
-    const scores = new Map<number, number>()
+  private acc = new Float64Array(0)
+
+  /**
+   * The `k` best live documents for the query (query terms weighted by `weights`), best first.
+   * Scores accumulate in a dense array (no per-document map), and only the top k are sorted.
+   */
+  top(queryTerms: ReadonlyMap<string, number>, k: number, accept?: (doc: number) => boolean): [number, number][] {
+    if (this.acc.length < this.lengths.length) this.acc = new Float64Array(Math.max(1024, this.lengths.length * 2))
+    const acc = this.acc
+    const touched: number[] = []
     const n = Math.max(1, this.liveCount)
     const avg = this.totalLength / n || 1
+    const k1 = this.k1
+    const b = this.b
+    const lengths = this.lengths
+    const alive = this.alive
     for (const [term, weight] of queryTerms) {
       const p = this.postings.get(term)
       if (p === undefined) continue
       const df = p.length / 2
-      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5))
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5)) * weight
       for (let i = 0; i < p.length; i += 2) {
         const doc = p[i]!
-        if (!this.alive[doc] || (accept !== undefined && !accept(doc))) continue
+        if (!alive[doc]) continue
         const tf = p[i + 1]!
-        const s = (idf * weight * tf * (this.k1 + 1)) / (tf + this.k1 * (1 - this.b + (this.b * this.lengths[doc]!) / avg))
-        scores.set(doc, (scores.get(doc) ?? 0) + s)
+        if (acc[doc] === 0) touched.push(doc)
+        acc[doc]! += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * lengths[doc]!) / avg))
       }
     }
-    return scores
+    const out: [number, number][] = []
+    let floor = -Infinity
+    for (const doc of touched) {
+      const s = acc[doc]!
+      acc[doc] = 0
+      if (s <= floor && out.length >= k) continue
+      if (accept !== undefined && !accept(doc)) continue
+      out.push([doc, s])
+      if (out.length >= k * 2) {
+        out.sort((x, y) => y[1] - x[1])
+        out.length = k
+        floor = out[k - 1]![1]
+      }
+    }
+    out.sort((x, y) => y[1] - x[1])
+    if (out.length > k) out.length = k
+    return out
   }
 
   documentFrequency(term: string): number {
