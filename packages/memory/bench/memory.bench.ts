@@ -48,7 +48,7 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
   const perUser = ctx.quick ? 10_000 : 100_000
   const total = ctx.quick ? 100_000 : 1_000_000
   const embedder = createHashingEmbedder(256)
-  const store = await createMemoryStore({ memory: true })
+  const store = await createMemoryStore({ dataDir: ctx.tmpDir })
   const service = createMemoryService({ store, embedder, signer: createLocalSigner(generatePrivateKey()), worker: false })
   const rows: (string | number)[][] = []
   const mem = () => `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB rss`
@@ -86,7 +86,7 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
     await encoder.embed(['warm up'])
     const enc = summarize(await sample(() => encoder.embed([queries[qi++ % queries.length]!]), 50))
     rows.push(['+ sentence-encoder query embedding (USE lite, per query)', enc.p50, enc.p95, enc.p99, ''])
-    ctx.printTable('Memory service latency (ms, PGlite in process, hashing embedder 256-d)', ['operation', 'p50', 'p95', 'p99', 'target'], rows)
+    ctx.printTable('Memory service latency (ms, PGlite on disk in process, hashing embedder 256-d)', ['operation', 'p50', 'p95', 'p99', 'target'], rows)
     ctx.printTable('Memory service throughput and memory', ['measure', 'value'], [
       ['ingest through add (messages/s, batches of 100; target >= 2000)', addRate],
       ['segmenting worker (messages/s, hashing embedder)', workerRate],

@@ -12,7 +12,7 @@ export type SegmentMessage = { id: string; role: string; name: string | null; co
 export type Segment = { sources: string[]; text: string; searchText: string; eventTime: number; categories: Category[] }
 
 export type SegmentOptions = { window: number; gapMs: number }
-export const defaultSegmentOptions: SegmentOptions = { window: 4, gapMs: 6 * 3_600_000 }
+export const defaultSegmentOptions: SegmentOptions = { window: 5, gapMs: 6 * 3_600_000 }
 
 export function speakerLine(m: { role: string; name: string | null; content: string }): string {
   return `${m.name ?? m.role}: ${m.content}`

@@ -55,8 +55,9 @@ export function resolveTimeExpressions(text: string, ref: number): TimeWindow[] 
       out.push(day(delta, phrase))
     } else if (unit === 'week') out.push({ from: today + (sign * 7 - dow) * DAY, to: today + (sign * 7 - dow + 7) * DAY - 1, phrase })
     else if (unit === 'weekend') {
-      const sat = today + ((6 - dow) + sign * 7 - (sign === 0 ? 0 : 0)) * DAY - (sign < 0 ? 0 : 0)
-      out.push({ from: sat - (sign < 0 ? 7 * DAY : 0), to: sat + 2 * DAY - 1 - (sign < 0 ? 7 * DAY : 0), phrase })
+      // The Saturday-Sunday of this week; "last" = the one before it, "next" = the one after.
+      const saturday = today + (6 - dow + sign * 7) * DAY
+      out.push({ from: saturday, to: saturday + 2 * DAY - 1, phrase })
     } else if (unit === 'month') {
       const d = new Date(today)
       out.push(monthWindow(d.getUTCFullYear(), d.getUTCMonth() + sign, phrase))
