@@ -135,4 +135,11 @@ export default async function locomoBench(ctx: BenchContext): Promise<void> {
     ['category', 'questions', 'R@1', 'R@5', 'R@10', 'R@50', 'MRR', 'session R@5'],
     locomoRows(result),
   )
+  if (ctx.quick) return
+  // Ablations (lexical only, no model): raw turns as units, then the 5-turn windows.
+  for (const window of [1, 5]) {
+    const r = await runLocomo({ embedder: null, segment: { window }, progress: ctx.progress })
+    const overall = locomoRows(r).at(-1)!
+    ctx.printTable(`Ablation: BM25 only, window ${window}`, ['category', 'questions', 'R@1', 'R@5', 'R@10', 'R@50', 'MRR', 'session R@5'], [overall])
+  }
 }

@@ -69,6 +69,14 @@ for (const backend of await backends()) {
       assert.ok(rel.memories.every((m) => m.categories.includes('relationships')))
     })
 
+    test('a query asking about now favours the most recent memory', async () => {
+      await service.add({ user_id: 'rita', messages: [{ id: 'r1', role: 'user', content: 'I work as a baker in Porto', timestamp: '2023-01-10T10:00:00Z' }] })
+      await service.add({ user_id: 'rita', messages: [{ id: 'r2', role: 'user', content: 'I work as a pilot based in Porto', timestamp: '2023-09-10T10:00:00Z' }] })
+      await service.flush('rita')
+      assert.deepEqual((await service.search({ user_id: 'rita', query: 'What is my work in Porto currently?', limit: 1 })).memories[0]!.sources, ['r2'])
+      assert.deepEqual((await service.search({ user_id: 'rita', query: 'What was my work in Porto in January 2023?', limit: 1 })).memories[0]!.sources, ['r1'])
+    })
+
     test('user B cannot read, search, update or delete user A memories', async () => {
       const [mine] = (await service.list({ user_id: 'alice', limit: 1 })).memories
       await rejectsWith(service.get({ user_id: 'bob', id: mine!.id }), 'NOT_FOUND')

@@ -605,6 +605,13 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
         if (windows.some((w) => t >= w.from - 86_400_000 && t <= w.to + 86_400_000)) fused.set(n, s * 1.5)
       }
     }
+    // Recency: a query asking for the latest state ("recently", "now", "currently") favours recent memories.
+    if (/\b(recent|recently|latest|lately|now|current|currently|these days|nowadays|anymore|still)\b/i.test(p.query)) {
+      // Measured from the newest candidate, so an old conversation still has a "recent" end.
+      let newest = -Infinity
+      for (const n of fused.keys()) newest = Math.max(newest, idx.docs[n]!.eventTime)
+      for (const [n, s] of fused) fused.set(n, s * (1 + 0.5 * Math.exp(-Math.max(0, newest - idx.docs[n]!.eventTime) / (30 * 86_400_000))))
+    }
     // Rerank: greedy, penalising results whose source messages better results already cover.
     const ranked = [...fused].sort((a, b) => b[1] - a[1]).slice(0, Math.max(limit * 4, 50))
     const covered = new Set<string>()
