@@ -5,7 +5,8 @@
  * question's evidence turns among the `sources` of the top k memories; MRR over the first evidence hit;
  * session recall@5 = share of evidence sessions touched by the top 5. No LLM is involved.
  *
- * Env: LOCOMO_PATH (default /work/shared/datasets/locomo/locomo-dev.json), LOCOMO_EMBEDDER=use|hashing|none.
+ * Env: LOCOMO_PATH (default /work/shared/datasets/locomo/locomo-dev.json), LOCOMO_EMBEDDER=use|hashing|none,
+ * LOCOMO_VECTORS=text|mean (how window vectors are made, see SegmentOptions).
  */
 import { readFileSync, existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -129,7 +130,8 @@ export default async function locomoBench(ctx: BenchContext): Promise<void> {
   }
   const which = process.env.LOCOMO_EMBEDDER ?? 'use'
   const embedder = which === 'none' ? null : which === 'hashing' ? createHashingEmbedder(256) : createSentenceEncoder()
-  const result = await runLocomo({ embedder, samples: ctx.quick ? 1 : undefined, progress: ctx.progress })
+  const vectors = process.env.LOCOMO_VECTORS === 'mean' ? 'mean' : undefined
+  const result = await runLocomo({ embedder, samples: ctx.quick ? 1 : undefined, progress: ctx.progress, ...(vectors ? { segment: { vectors } } : {}) })
   ctx.printTable(
     `LoCoMo dev split, evidence retrieval (categories 1-4, no LLM, embedder ${embedder?.id ?? 'none'}${ctx.quick ? ', quick: first conversation only' : ''}; ingest ${result.ingestSeconds.toFixed(1)} s, search p50 ${result.searchMsP50.toFixed(1)} ms)`,
     ['category', 'questions', 'R@1', 'R@5', 'R@10', 'R@50', 'MRR', 'session R@5'],

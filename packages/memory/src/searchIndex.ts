@@ -7,7 +7,7 @@ import type { Category, Extractor, MemoryType } from './types.ts'
 import { Bm25Index, tokenize } from './text.ts'
 import { bytesToVector } from './embedder.ts'
 
-const SKETCH = 48
+const SKETCH = 32
 const EXACT_LIMIT = 20_000
 
 /** A fixed (seeded) Gaussian-like random projection, so sketches are the same in every process. */

@@ -11,8 +11,12 @@ import { dateEnrichment, formatDay } from './temporal.ts'
 export type SegmentMessage = { id: string; role: string; name: string | null; content: string; ts: number; thread_id: string | null }
 export type Segment = { sources: string[]; text: string; searchText: string; eventTime: number; categories: Category[] }
 
-export type SegmentOptions = { window: number; gapMs: number }
-export const defaultSegmentOptions: SegmentOptions = { window: 5, gapMs: 6 * 3_600_000 }
+/**
+ * `window`: messages per unit; `gapMs`: longest pause inside a unit; `vectors`: 'text' embeds each
+ * unit's text, 'mean' embeds each message once and averages (about `window` times less model work).
+ */
+export type SegmentOptions = { window: number; gapMs: number; vectors: 'text' | 'mean' }
+export const defaultSegmentOptions: SegmentOptions = { window: 5, gapMs: 6 * 3_600_000, vectors: 'text' }
 
 export function speakerLine(m: { role: string; name: string | null; content: string }): string {
   return `${m.name ?? m.role}: ${m.content}`

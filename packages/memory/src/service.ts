@@ -10,7 +10,7 @@ import { categories as allCategories } from './types.ts'
 import type { MemoryStore, Sql } from './store.ts'
 import { userTables } from './schema.ts'
 import type { Embedder } from './embedder.ts'
-import { vectorToBytes } from './embedder.ts'
+import { normalize, vectorToBytes } from './embedder.ts'
 import { contentHash, hashLogEntry, logSubject, sourcesHash, ZERO_HASH, type LogEntry, type LogOp, type SignedLogEntry, type Signer, verifyMemoryLog } from './log.ts'
 import { defaultSegmentOptions, segmentMessages, speakerLine, type SegmentMessage, type SegmentOptions } from './segmenter.ts'
 import { decisionSchema, decisionSystemPrompt, extractionSchema, extractionSystemPrompt, LlmError, validateDecision, validateExtraction, type Decision, type ExtractedMemory, type Llm } from './llm.ts'
@@ -371,6 +371,22 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     return texts.length === 0 ? [] : embedder.embed(texts)
   }
 
+  /** Each message embedded once; a window's vector is the normalised sum of its messages' vectors. */
+  async function meanVectors(messages: MessageRow[], segments: { sources: string[] }[]): Promise<Float32Array[]> {
+    const needed = new Set(segments.flatMap((s) => s.sources))
+    const list = messages.filter((m) => needed.has(m.id))
+    const vecs = await embedAll(list.map((m) => speakerLine(m)))
+    const byId = new Map(list.map((m, i) => [m.id, vecs[i]!]))
+    return segments.map((s) => {
+      const v = new Float32Array(embedder.dimensions)
+      for (const id of s.sources) {
+        const x = byId.get(id)!
+        for (let i = 0; i < v.length; i++) v[i]! += x[i]!
+      }
+      return normalize(v)
+    })
+  }
+
   async function planLlmOps(userId: string, jobId: string, msgs: MessageRow[], agentId: string | null, threadId: string | null): Promise<{ ops: PlannedOp[]; error: string | null }> {
     if (llm === undefined) return { ops: [], error: null }
     try {
@@ -434,7 +450,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     }
     const asSeg = (m: MessageRow): SegmentMessage => ({ id: m.id, role: m.role, name: m.name, content: m.content, ts: Number(m.ts), thread_id: m.thread_id })
     const segments = segmentMessages(history.map(asSeg), msgs.map(asSeg), segmentOptions)
-    const vectors = await embedAll(segments.map((s) => s.searchText))
+    const vectors = segmentOptions.vectors === 'mean' ? await meanVectors([...history, ...msgs], segments) : await embedAll(segments.map((s) => s.searchText))
     const ops: PlannedOp[] = segments.map((s, i) => ({
       kind: 'create',
       item: { id: deterministicId('mem', job.id, 'seg', i), text: s.text, searchText: s.searchText, categories: s.categories, type: 'episodic', importance: 0.3, eventTime: s.eventTime, sources: s.sources, extractor: 'segmenter', agentId: payload.agent_id, threadId: payload.thread_id, metadata: null, embedding: vectors[i]! },

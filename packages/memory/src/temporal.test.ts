@@ -35,7 +35,7 @@ test('tokenizer stems and drops stop words; BM25 ranks the matching document fir
 
 test('segmenter windows stay inside a thread and a time gap, and list every covered message', () => {
   const m = (id: string, ts: number, thread = 't') => ({ id, role: 'user', name: null, content: `message ${id}`, ts, thread_id: thread })
-  const segs = segmentMessages([m('a', 0)], [m('b', 1000), m('c', 2000, 'other'), m('d', 10 * 3_600_000)], { window: 3, gapMs: 3_600_000 })
+  const segs = segmentMessages([m('a', 0)], [m('b', 1000), m('c', 2000, 'other'), m('d', 10 * 3_600_000)], { window: 3, gapMs: 3_600_000, vectors: 'text' })
   assert.deepEqual(segs.map((s) => s.sources), [['a', 'b'], ['c'], ['d']])
   assert.match(segs[0]!.searchText, /1 January 1970/)
 })
