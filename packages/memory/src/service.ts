@@ -330,14 +330,15 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
       const existing = new Set((await tx.query<{ id: string }>('SELECT id FROM memory_messages WHERE user_id = $1 AND id = ANY($2)', [p.user_id, msgs.map((m) => m.id)])).map((r) => r.id))
       const fresh = msgs.filter((m) => !existing.has(m.id))
       if (fresh.length === 0) return { status: 'duplicate' as const, job_id: null, message_ids: msgs.map((m) => m.id) }
-      let seq = messageSeq
-      for (const m of fresh) {
-        seq++
-        await tx.query(
-          'INSERT INTO memory_messages (user_id, id, seq, role, name, content, ts, agent_id, thread_id, source, metadata, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12)',
-          [p.user_id, m.id, seq, m.role, m.name, m.content, m.ts, p.agent_id ?? null, p.thread_id ?? null, p.source ?? null, p.metadata === undefined ? null : JSON.stringify(p.metadata), now],
-        )
-      }
+      const seq = messageSeq + fresh.length
+      // One statement for the whole batch: the write path stays fast for long sessions.
+      await tx.query(
+        `INSERT INTO memory_messages (user_id, id, seq, role, name, content, ts, agent_id, thread_id, source, metadata, created_at)
+         SELECT $1, u.id, $2::bigint + u.ord, u.role, u.name, u.content, u.ts, $3, $4, $5, $6::jsonb, $7
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::float8[]) WITH ORDINALITY AS u(id, role, name, content, ts, ord)`,
+        [p.user_id, messageSeq, p.agent_id ?? null, p.thread_id ?? null, p.source ?? null, p.metadata === undefined ? null : JSON.stringify(p.metadata), now,
+          fresh.map((m) => m.id), fresh.map((m) => m.role), fresh.map((m) => m.name), fresh.map((m) => m.content), fresh.map((m) => m.ts)],
+      )
       await tx.query('UPDATE memory_users SET message_seq = $2 WHERE user_id = $1', [p.user_id, seq])
       const [job] = await tx.query<{ id: string }>(
         `INSERT INTO memory_jobs (user_id, kind, payload, state, created_at, updated_at) VALUES ($1, 'ingest', $2::jsonb, 'pending', $3, $3) RETURNING id`,
