@@ -6,7 +6,7 @@
  * session recall@5 = share of evidence sessions touched by the top 5. No LLM is involved.
  *
  * Env: LOCOMO_PATH (default /work/shared/datasets/locomo/locomo-dev.json), LOCOMO_EMBEDDER=use|hashing|none,
- * LOCOMO_VECTORS=text|mean (how window vectors are made, see SegmentOptions).
+ * LOCOMO_VECTORS=text (embed each window's text instead of the default mean of its messages).
  */
 import { readFileSync, existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -130,7 +130,7 @@ export default async function locomoBench(ctx: BenchContext): Promise<void> {
   }
   const which = process.env.LOCOMO_EMBEDDER ?? 'use'
   const embedder = which === 'none' ? null : which === 'hashing' ? createHashingEmbedder(256) : createSentenceEncoder()
-  const vectors = process.env.LOCOMO_VECTORS === 'mean' ? 'mean' : undefined
+  const vectors = process.env.LOCOMO_VECTORS === 'text' ? 'text' : undefined
   const result = await runLocomo({ embedder, samples: ctx.quick ? 1 : undefined, progress: ctx.progress, ...(vectors ? { segment: { vectors } } : {}) })
   ctx.printTable(
     `LoCoMo dev split, evidence retrieval (categories 1-4, no LLM, embedder ${embedder?.id ?? 'none'}${ctx.quick ? ', quick: first conversation only' : ''}; ingest ${result.ingestSeconds.toFixed(1)} s, search p50 ${result.searchMsP50.toFixed(1)} ms)`,

@@ -16,7 +16,7 @@ export type Segment = { sources: string[]; text: string; searchText: string; eve
  * unit's text, 'mean' embeds each message once and averages (about `window` times less model work).
  */
 export type SegmentOptions = { window: number; gapMs: number; vectors: 'text' | 'mean' }
-export const defaultSegmentOptions: SegmentOptions = { window: 5, gapMs: 6 * 3_600_000, vectors: 'text' }
+export const defaultSegmentOptions: SegmentOptions = { window: 5, gapMs: 6 * 3_600_000, vectors: 'mean' }
 
 export function speakerLine(m: { role: string; name: string | null; content: string }): string {
   return `${m.name ?? m.role}: ${m.content}`
