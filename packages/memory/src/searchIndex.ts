@@ -128,7 +128,7 @@ export class UserIndex {
   }
 
   /** Cosine similarity (vectors are unit length) of `q` with every accepted document; top `k`. */
-  dense(q: Float32Array, k: number, accept: (doc: number) => boolean): [number, number][] {
+  dense(q: Float32Array, k: number, accept?: (doc: number) => boolean): [number, number][] {
     if (this.docs.length <= EXACT_LIMIT) return this.scan(q, this.vectors, this.dims, k, accept)
     // Many memories: scan the sketches for a shortlist, then score the shortlist exactly.
     const qs = new Float32Array(SKETCH)
@@ -143,11 +143,11 @@ export class UserIndex {
     return exact.slice(0, k)
   }
 
-  private scan(q: Float32Array, v: Float32Array, d: number, k: number, accept: (doc: number) => boolean): [number, number][] {
+  private scan(q: Float32Array, v: Float32Array, d: number, k: number, accept: ((doc: number) => boolean) | undefined): [number, number][] {
     const top: [number, number][] = []
     let floor = -Infinity
     for (let n = 0; n < this.docs.length; n++) {
-      if (this.docs[n] === null || !accept(n)) continue
+      if (this.docs[n] === null || (accept !== undefined && !accept(n))) continue
       let s = 0
       const o = n * d
       for (let i = 0; i < d; i++) s += q[i]! * v[o + i]!

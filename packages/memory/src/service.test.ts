@@ -258,3 +258,33 @@ for (const backend of await backends()) {
     }
   })
 }
+
+for (const backend of await backends()) {
+  if (backend.name !== 'postgres') continue
+  test('two services sharing one PostgreSQL split the queue without duplicates, keeping each user in order', { skip: backend.skip }, async () => {
+    const { store, cleanup } = await backend.open()
+    const a = createMemoryService({ store, embedder, signer })
+    const b = createMemoryService({ store, embedder, signer })
+    try {
+      const writes: Promise<unknown>[] = []
+      for (let i = 0; i < 12; i++) {
+        const user = `user${i % 3}`
+        writes.push((i % 2 === 0 ? a : b).add({ user_id: user, messages: [{ id: `${user}-m${i}`, role: 'user', content: `note ${i} for ${user}` }] }))
+      }
+      await Promise.all(writes)
+      await Promise.all([a.flush(), b.flush()])
+      for (let u = 0; u < 3; u++) {
+        const { memories } = await a.list({ user_id: `user${u}`, limit: 100 })
+        assert.equal(memories.length, 4)
+        assert.equal(new Set(memories.map((m) => m.sources.at(-1))).size, 4)
+        assert.equal((await a.verifyLog({ user_id: `user${u}` })).ok, true)
+        // b's cached index sees a's writes (revision check)
+        assert.equal((await b.search({ user_id: `user${u}`, query: 'note', limit: 10 })).memories.length, 4)
+      }
+    } finally {
+      await a.close()
+      await b.close()
+      await cleanup()
+    }
+  })
+}

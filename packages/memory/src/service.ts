@@ -596,7 +596,9 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     const idx = await getIndex(p.user_id)
     if (idx.liveCount === 0) return []
     const cats = p.categories === undefined || p.categories.length === 0 ? null : new Set(p.categories)
-    const accept = (n: number): boolean => {
+    const filtered = cats !== null || p.agent_id !== undefined || p.thread_id !== undefined || asOfMs !== null || extraFilter !== undefined
+    // Without filters every live document qualifies; the index skips removed ones itself.
+    const accept = !filtered ? undefined : (n: number): boolean => {
       const d = idx.docs[n]
       if (d === null || d === undefined) return false
       if (cats !== null && !d.categories.some((c) => cats.has(c))) return false
