@@ -164,6 +164,7 @@ describe('LLM extraction (scripted OpenAI-compatible server on 127.0.0.1)', () =
         if (user.includes('[m1]')) return { content: JSON.stringify({ memories: [{ text: 'Alice lives in Lisbon', categories: ['identity'], type: 'semantic', importance: 0.8, event_time: null, source_ids: ['m1'] }] }) }
         return { content: JSON.stringify({ memories: [{ text: 'Alice lives in Porto now', categories: ['identity'], type: 'semantic', importance: 0.9, event_time: null, source_ids: ['m2'] }] }) }
       }
+      if (schema === 'profile') return { content: JSON.stringify({ bio: 'Alice lives in Porto.', categories: [{ category: 'identity', summary: 'Lives in Porto, moved from Lisbon.' }] }) }
       const id = /\[(mem_[0-9a-f]+)\]/.exec(user)![1]
       return { content: JSON.stringify({ action: 'UPDATE', target_id: id, text: 'Alice moved from Lisbon to Porto' }) }
     })
@@ -182,6 +183,13 @@ describe('LLM extraction (scripted OpenAI-compatible server on 127.0.0.1)', () =
       assert.deepEqual(t.operations.map((o) => o.entry.op), ['create', 'update'])
       assert.equal((await service.verifyLog({ user_id: 'u' })).ok, true)
       assert.equal((llm.requests[0]!.body.response_format as { type: string }).type, 'json_schema')
+      const profile = await service.getProfile({ user_id: 'u' })
+      assert.equal(profile.generator, 'llm')
+      assert.equal(profile.bio, 'Alice lives in Porto.')
+      assert.deepEqual(profile.categories.map((c) => [c.category, c.memory_count]), [['identity', 1]])
+      const calls = llm.requests.length
+      await service.getProfile({ user_id: 'u' })
+      assert.equal(llm.requests.length, calls, 'profile is cached until memories change')
     } finally {
       await service.close()
       await store.cleanup()
