@@ -569,6 +569,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   /** Resolves when no job of `user_id` (or of anyone) is waiting or running. */
   async function flush(userId?: string): Promise<void> {
     for (;;) {
+      if (stopping) throw new VerityError('OVERLOADED', 'the memory service is closing; queued jobs resume when it starts again', { details: {} })
       const [row] = await store.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM memory_jobs WHERE state IN ('pending', 'running')${userId === undefined ? '' : ' AND user_id = $1'}`,
         userId === undefined ? [] : [userId],
