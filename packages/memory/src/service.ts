@@ -59,7 +59,7 @@ export type RetrievalOptions = {
   /** Penalty (0..1) for a result whose source messages are already covered by better results. */
   overlapPenalty: number
 }
-export const defaultRetrievalOptions: RetrievalOptions = { lexicalWeight: 1, denseWeight: 0.5, rrfK: 60, candidates: 200, overlapPenalty: 0.7 }
+export const defaultRetrievalOptions: RetrievalOptions = { lexicalWeight: 1, denseWeight: 0.5, rrfK: 20, candidates: 200, overlapPenalty: 0.7 }
 
 export type CreateMemoryServiceParameters = {
   store: MemoryStore
