@@ -1,0 +1,118 @@
+/**
+ * Speed of the memory service (PGlite, in process): add latency (the write path: messages stored and
+ * a job queued; extraction excluded), ingest throughput (messages/s through add, and through the
+ * segmenting worker), and search latency with 100,000 memories for one user and 1,000,000 across
+ * users (quick: 10,000 and 100,000). The background memories are bulk-loaded with SQL; vectors come
+ * from the hashing embedder (256 dims) so the model's cost does not hide the store's; the sentence
+ * encoder's own cost per query is reported on its own line.
+ */
+import { performance } from 'node:perf_hooks'
+import { generatePrivateKey } from '@verity/protocol'
+import { summarize, sample, type BenchContext } from '@verity/bench'
+import { createHashingEmbedder, createLocalSigner, createMemoryService, createMemoryStore, createSentenceEncoder, type MemoryStore } from '../src/index.ts'
+import { vectorToBytes } from '../src/embedder.ts'
+
+// A synthetic vocabulary of 20,000 pronounceable words drawn with a Zipf law (s = 1), like natural text:
+// a few words are everywhere, most are rare. A tiny vocabulary would make every query term match a
+// fifth of all memories, which no real conversation does.
+const syllables = 'ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo fu ga ge gi go gu la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu'.split(' ')
+const vocabulary = Array.from({ length: 20_000 }, (_, i) => syllables[i % 50]! + syllables[Math.floor(i / 50) % 50]! + (i >= 2500 ? syllables[Math.floor(i / 2500) % 50]! : ''))
+const zipfCdf = (() => {
+  const w = vocabulary.map((_, i) => 1 / (i + 1))
+  const total = w.reduce((a, b) => a + b, 0)
+  let acc = 0
+  return w.map((x) => (acc += x / total))
+})()
+
+function sentence(i: number): string {
+  let x = (i * 2654435761 + 1) >>> 0
+  const out: string[] = []
+  for (let k = 0; k < 14; k++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    const u = x / 4294967296
+    let lo = 0
+    let hi = zipfCdf.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (zipfCdf[mid]! < u) lo = mid + 1
+      else hi = mid
+    }
+    out.push(vocabulary[lo]!)
+  }
+  return `${out.join(' ')} number ${i}`
+}
+
+async function bulkLoad(store: MemoryStore, user: string, count: number, embed: (t: string[]) => Promise<Float32Array[]>, withVectors: boolean): Promise<void> {
+  const batch = 2000
+  const now = Date.now()
+  await store.query('INSERT INTO memory_users (user_id, revision) VALUES ($1, 1) ON CONFLICT (user_id) DO UPDATE SET revision = memory_users.revision + 1', [user])
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start)
+    const texts = Array.from({ length: n }, (_, i) => sentence(start + i))
+    const vecs = withVectors ? await embed(texts) : []
+    const ids = texts.map((_, i) => `bulk_${user}_${start + i}`)
+    const times = texts.map((_, i) => now - (count - start - i) * 60_000)
+    await store.query(
+      `INSERT INTO memory_items (user_id, id, text, search_text, categories, type, importance, event_time, record_time, updated_at, sources, extractor, embedding)
+       SELECT $1, id, t, t, '{}', 'episodic', 0.3, ts, ts, ts, ARRAY[id], 'segmenter', e FROM unnest($2::text[], $3::text[], $4::float8[], $5::bytea[]) AS u(id, t, ts, e)`,
+      [user, ids, texts, times, withVectors ? vecs.map(vectorToBytes) : texts.map(() => null)],
+    )
+  }
+}
+
+export default async function memoryBench(ctx: BenchContext): Promise<void> {
+  const perUser = ctx.quick ? 10_000 : 100_000
+  const total = ctx.quick ? 100_000 : 1_000_000
+  const embedder = createHashingEmbedder(256)
+  const store = await createMemoryStore({ dataDir: ctx.tmpDir })
+  const service = createMemoryService({ store, embedder, signer: createLocalSigner(generatePrivateKey()), worker: false })
+  const rows: (string | number)[][] = []
+  const mem = () => `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB rss`
+  try {
+    // add: the write path of POST /v1/memories (3 messages per call, as a chat turn pair plus context)
+    let seq = 0
+    const addOnce = () => service.add({ user_id: 'writer', messages: Array.from({ length: 3 }, () => ({ id: `w${seq++}`, role: 'user', content: sentence(seq) })) })
+    const adds = summarize(await sample(addOnce, ctx.quick ? 200 : 1000))
+    rows.push(['add (3 messages, extraction excluded)', adds.p50, adds.p95, adds.p99, '< 30 ms p95'])
+    // ingest: messages/s through add in batches of 100 (one session), then through the worker
+    const batches = ctx.quick ? 10 : 40
+    let t0 = performance.now()
+    for (let b = 0; b < batches; b++) await service.add({ user_id: 'ingest', messages: Array.from({ length: 100 }, (_, i) => ({ id: `i${b}_${i}`, role: 'user', content: sentence(b * 100 + i) })) })
+    const addRate = (batches * 100) / ((performance.now() - t0) / 1000)
+    t0 = performance.now()
+    await service.processJobs()
+    const workerRate = (batches * 100 + seq) / ((performance.now() - t0) / 1000)
+    ctx.progress(`add/ingest done (${mem()}); bulk-loading ${total} memories`)
+
+    await bulkLoad(store, 'big', perUser, (t) => embedder.embed(t), true)
+    for (let u = 0, left = total - perUser; left > 0; u++) {
+      const n = Math.min(perUser, left)
+      await bulkLoad(store, `other${u}`, n, (t) => embedder.embed(t), false)
+      left -= n
+      ctx.progress(`loaded ${total - left} (${mem()})`)
+    }
+    const l0 = performance.now()
+    await service.search({ user_id: 'big', query: 'warm-up', limit: 10 })
+    const loadSeconds = (performance.now() - l0) / 1000
+    // queries: 4 words of a stored memory
+    const queries = Array.from({ length: 200 }, (_, i) => sentence(i * 397).split(' ').slice(3, 7).join(' '))
+    let qi = 0
+    const searches = summarize(await sample(() => service.search({ user_id: 'big', query: queries[qi++ % queries.length]!, limit: 10 }), ctx.quick ? 100 : 300))
+    rows.push([`search, ${perUser.toLocaleString('en')} memories of ${total.toLocaleString('en')} (limit 10)`, searches.p50, searches.p95, searches.p99, '< 15 ms p50, < 40 ms p95'])
+    const encoder = createSentenceEncoder()
+    await encoder.embed(['warm up'])
+    const enc = summarize(await sample(() => encoder.embed([queries[qi++ % queries.length]!]), 50))
+    rows.push(['+ sentence-encoder query embedding (USE lite, per query)', enc.p50, enc.p95, enc.p99, ''])
+    ctx.printTable('Memory service latency (ms, PGlite on disk in process, hashing embedder 256-d)', ['operation', 'p50', 'p95', 'p99', 'target'], rows)
+    ctx.printTable('Memory service throughput and memory', ['measure', 'value'], [
+      ['ingest through add (messages/s, batches of 100; target >= 2000)', addRate],
+      ['segmenting worker (messages/s, hashing embedder)', workerRate],
+      ['first search of the 100k user (index load, s)', loadSeconds],
+      ['process RSS after load (MiB)', process.memoryUsage().rss / 2 ** 20],
+      ['JS heap used (MiB)', process.memoryUsage().heapUsed / 2 ** 20],
+    ])
+  } finally {
+    await service.close()
+    await store.close()
+  }
+}

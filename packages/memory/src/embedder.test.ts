@@ -1,0 +1,21 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHashingEmbedder, createSentenceEncoder } from './embedder.ts'
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0)
+
+test('the sentence encoder runs offline from the npm package and places paraphrases closer', async () => {
+  const e = createSentenceEncoder()
+  const [a, b, c] = await e.embed(['I adopted a puppy last week', 'We got a new dog recently', 'The quarterly tax filing is due'])
+  assert.equal(a!.length, 512)
+  assert.ok(Math.abs(dot(a!, a!) - 1) < 1e-4)
+  assert.ok(dot(a!, b!) > dot(a!, c!) + 0.1, `${dot(a!, b!)} vs ${dot(a!, c!)}`)
+})
+
+test('the hashing embedder is deterministic and unit length', async () => {
+  const e = createHashingEmbedder(64)
+  const [x] = await e.embed(['hello world'])
+  const [y] = await e.embed(['hello world'])
+  assert.deepEqual(x, y)
+  assert.ok(Math.abs(dot(x!, x!) - 1) < 1e-5)
+})
