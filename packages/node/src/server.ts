@@ -8,13 +8,14 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import type { FileJson, IoSchema, ModelCardJson, ReleaseJson, RepositoryJson, TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type FileJson, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
 import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 import type { HubPort } from './ports.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
+import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -24,6 +25,8 @@ export type StartNodeParameters = Partial<NodeConfig> & {
   samples?: readonly SampleModel[]
   /** Where logs go (default stdout). */
   logStream?: NodeJS.WritableStream
+  /** Join a chain: register, heartbeat, settle receipts, fetch missing models from peers. */
+  network?: NodeNetworkOptions
 }
 
 export type RunningNode = {
@@ -38,6 +41,8 @@ export type RunningNode = {
   hub: Hub
   runtime: Runtime
   receipts: ReceiptStore
+  /** Present when started with `network`. */
+  network: NetworkAgent | null
   close(): Promise<void>
 }
 
@@ -101,6 +106,7 @@ export function hubPort(hub: Hub): HubPort {
 
 export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
   const config = resolveConfig(parameters)
+  const fault = faultFromEnv()
   const key = loadOrCreateNodeKey(config.dataDir)
   const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl }) : await openDatabase({ dataDir: config.dataDir })
   const closers: Array<() => Promise<void>> = [() => database.close()]
@@ -111,8 +117,13 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     const hub = await createHub({ dataDir: config.dataDir, database, maxUploadBytes: config.maxUploadBytes })
     closers.push(() => hub.close())
     const receipts = await createReceiptStore(database)
+    let agent: NetworkAgent | null = null
+    const fromPeers = createPeerFetcher({
+      peers: async () => [...(agent ? await agent.peers() : parameters.network?.peers ?? [])],
+      store: async (bytes, cid) => { await hub.uploadBlob(bytes, { expectedCid: cid }) },
+    })
     const runtime = createRuntime({
-      loadModel: (cid) => hub.readBlob(cid),
+      loadModel: async (cid) => ((await hub.hasBlob(cid)) ? hub.readBlob(cid) : (await fromPeers(cid)) ?? hub.readBlob(cid)),
       workers: config.workers,
       cacheBytes: config.sessionCacheBytes,
       defaultTimeoutMs: config.inferTimeoutMs,
@@ -133,28 +144,42 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       hub: hubPort(hub),
       maxInputBytes: config.maxInputBytes,
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
-      health: async () => ({ version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA'] }),
+      health: async () => ({
+        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM'],
+        ...(agent ? { network: await agent.status() } : {}),
+      }),
       inference: {
         infer: (request) => runInference({
           key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs,
           resolveModel: async (ref) => {
-            const resolved = await hub.resolveModel(ref)
+            const resolved = await hub.resolveModel(ref).catch(async (error: unknown) => {
+              // A model by CID that this hub lacks may be on a peer: fetch it (digest checked), then retry.
+              const parsed = error instanceof VerityError && error.code === 'MODEL_NOT_FOUND' ? parseModelRef(ref) : null
+              if (parsed?.kind !== 'cid' || (await fromPeers(parsed.cid)) === null) throw error
+              return hub.resolveModel(ref)
+            })
             if (resolved.repo) await hub.recordDownload(resolved.repo).catch(() => undefined)
             return { cid: resolved.cid, ref: resolved.repo ? `${resolved.repo}@${resolved.release}` : resolved.cid }
           },
           prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
-          run: async (cid, inputs, timeoutMs) => (await runtime.run({ cid, inputs, timeoutMs })).outputs,
+          run: withFault(fault, async (cid: string, inputs, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs),
           saveReceipt: (result, id) => receipts.save(result, id),
         }, request),
         getReceipt: (id) => receipts.get(id),
       },
     })
+    registerNetworkRoutes(app, () => agent)
     closers.push(() => app.close())
     const address = await app.listen({ host: config.host, port: config.port })
+    const url = address.replace('[::1]', '127.0.0.1')
+    if (parameters.network) {
+      agent = await startNetworkAgent({ options: parameters.network, key, database, url, log: app.log, hooks: crashHooks(fault) })
+      closers.push(() => agent!.close())
+    }
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
     return {
-      url: address.replace('[::1]', '127.0.0.1'), address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
-      app, hub, runtime, receipts, close,
+      url, address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
+      app, hub, runtime, receipts, network: agent, close,
     }
   } catch (error) {
     await close()

@@ -23,4 +23,5 @@ export {
 } from './result.ts'
 export type {
   Dim, TensorSpecJson, IoSchema, HealthResponse, RepositoryJson, FileJson, ReleaseJson, ModelCardJson, SearchResponse, InferRequest, StoredReceipt,
+  NodeNetworkStatus, InclusionResponse,
 } from './api.ts'

@@ -1,15 +1,16 @@
-import { verifyReceipt } from '@verity/sdk'
 import { readJsonFile } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; json?: boolean }
+export type VerifyOptions = { signer?: string[]; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string }
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
+  const network = await import('./network.ts')
+  if (options.onchain || options.chain !== undefined || options.network !== undefined) return network.verifyOnNetwork(file, options)
   const result = readJsonFile(file)
-  const verification = verifyReceipt(result, { trustedSigners: options.signer })
+  const verification = network.verifyOffline(result, options.signer, options.k)
   if (options.json) out(JSON.stringify(verification, null, 2))
   else {
     out(`Checking ${file}`)
