@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     logLevel: spec.logLevel ?? 'info', logStream, chainId: loadDeployment(spec.deploymentPath).chainId,
     network: {
       rpcUrl: spec.rpcUrl, deployment: loadDeployment(spec.deploymentPath), stake: BigInt(spec.stake),
-      settleIntervalMs: spec.settleIntervalMs, heartbeatMs: spec.heartbeatMs, peers: spec.peers,
+      // VERITY_SETTLE_INTERVAL_MS overrides the spec for one node (tests hold a batch back with it).
+      settleIntervalMs: process.env.VERITY_SETTLE_INTERVAL_MS ? Number(process.env.VERITY_SETTLE_INTERVAL_MS) : spec.settleIntervalMs, heartbeatMs: spec.heartbeatMs, peers: spec.peers,
     },
   })
   let stopping = false

@@ -31,8 +31,11 @@ export type NetworkClientOptions = {
   deployment: VerityDeployment
   /** Per-node request timeout in ms (then the next node is tried); default 30000. */
   timeoutMs?: number | undefined
-  /** How requests are spread over nodes; default 'random'. */
-  strategy?: 'random' | 'round-robin' | undefined
+  /**
+   * How requests are spread over nodes; default 'random'. A function gets the active nodes and returns
+   * them in the order to try (it may also leave some out, e.g. to pin a region).
+   */
+  strategy?: 'random' | 'round-robin' | ((nodes: NetworkNodeInfo[]) => NetworkNodeInfo[]) | undefined
   /** How long a discovered node list is reused, ms; default 10000. */
   discoveryTtlMs?: number | undefined
   fetch?: typeof globalThis.fetch | undefined
@@ -131,13 +134,21 @@ export function receiptsOf(result: InferenceResult): SignedReceipt[] {
   return [{ receipt: result.receipt, signature: result.signature }]
 }
 
-/** `registry` check: was every signer a registered, unslashed node when it signed? */
+/**
+ * `registry` check: was every signer a registered node in good standing when it signed
+ * (NodeRegistry.wasActiveAt), and has it never been slashed since? A slashed node was proven to lie, and
+ * the contracts stop settling its receipts, so its results are refused too.
+ */
 export async function checkRegistry(chain: ChainClient, result: InferenceResult): Promise<CheckOutcome> {
   const bad: string[] = []
   const receipts = receiptsOf(result)
   try {
     for (const { receipt } of receipts) {
-      if (!(await wasActiveAt(chain, { signer: receipt.node, timestamp: receipt.timestamp }))) bad.push(receipt.node)
+      if (!(await wasActiveAt(chain, { signer: receipt.node, timestamp: receipt.timestamp }))) bad.push(`${receipt.node} (not in good standing at ${new Date(receipt.timestamp * 1000).toISOString()})`)
+      else {
+        const node = await getNode(chain, { signer: receipt.node })
+        if (node && node.slashedAt !== 0) bad.push(`${receipt.node} (slashed at ${new Date(node.slashedAt * 1000).toISOString()})`)
+      }
     }
   } catch (error) {
     return { check: 'registry', ok: false, message: `The registry could not be read: ${(error as Error).message}` }
@@ -145,7 +156,7 @@ export async function checkRegistry(chain: ChainClient, result: InferenceResult)
   const who = receipts.length === 1 ? `node ${receipts[0]!.receipt.node}` : `all ${receipts.length} signers`
   return bad.length === 0
     ? { check: 'registry', ok: true, message: `On chain ${chain.deployment.chainId}, ${who} ${receipts.length === 1 ? 'was a' : 'were'} registered, unslashed node${receipts.length === 1 ? '' : 's'} when signing.` }
-    : { check: 'registry', ok: false, message: `Not a registered node in good standing when signing (never registered, left, or slashed): ${bad.join(', ')}.` }
+    : { check: 'registry', ok: false, message: `Not a registered, unslashed node: ${bad.join(', ')}.` }
 }
 
 /**
@@ -254,8 +265,10 @@ export function createNetworkClient(options: NetworkClientOptions) {
 
   /** Candidates in the order to try them. */
   async function candidates(): Promise<NetworkNodeInfo[]> {
-    const nodes = [...(await discover())]
+    let nodes = [...(await discover())]
+    if (typeof options.strategy === 'function') nodes = options.strategy(nodes)
     if (nodes.length === 0) throw new VerityError('NO_NODES', `The registry at ${options.deployment.nodeRegistry} (chain ${options.deployment.chainId}) lists no active node.`)
+    if (typeof options.strategy === 'function') return nodes
     if (options.strategy === 'round-robin') {
       const start = cursor++ % nodes.length
       return [...nodes.slice(start), ...nodes.slice(0, start)]
