@@ -153,8 +153,9 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
     }
     if (deployment === null) {
       progress('deploying the Verity contracts')
-      deployment = await deployVerity(funder, p.deploy ?? {})
-      saveDeployment(deploymentPath, deployment)
+      saveDeployment(deploymentPath, await deployVerity(funder, p.deploy ?? {}))
+      // Read back: loadDeployment checksums the addresses, so a fresh and a reused deployment print alike.
+      deployment = loadDeployment(deploymentPath)
     }
     const stake = p.stake ?? BigInt(deployment.parameters.minStake)
     const waitTx = (hash: Hex) => publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 })
