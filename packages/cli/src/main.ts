@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .addOption(deploymentOption())
     .option('--settle-interval <ms>', 'how often nodes post their receipts\' Merkle root on chain', (v) => Number(v), 60_000)
     .option('--samples <repos>', 'comma-separated sample repositories to seed (default: all)')
+    .addOption(new Option('--funder-key-file <file>', 'with --chain: a funded key (0x-hex) that deploys and funds the nodes (default: anvil\'s dev account)').env('VERITY_FUNDER_KEY_FILE'))
     .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single'))
     .action(async (o) => (await import('./commands/up.ts')).up(o))
 

@@ -105,7 +105,8 @@ export function hubPort(hub: Hub): HubPort {
 }
 
 export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
-  const config = resolveConfig(parameters)
+  // On a chain, receipts are signed under its EIP-712 domain unless told otherwise.
+  const config = resolveConfig({ ...parameters, chainId: parameters.chainId ?? parameters.network?.deployment.chainId })
   const fault = faultFromEnv()
   const key = loadOrCreateNodeKey(config.dataDir)
   const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl }) : await openDatabase({ dataDir: config.dataDir })

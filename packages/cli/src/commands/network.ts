@@ -40,17 +40,23 @@ export function resolveNetwork(o: NetworkOptions): { rpcUrl: string; deployment:
 
 export type UpNetworkOptions = {
   dataDir: string; port: number; host: string; seed: boolean; workers?: number
-  nodes: number; chain?: string; deployment?: string; settleInterval?: number; samples?: string
+  nodes: number; chain?: string; deployment?: string; settleInterval?: number; samples?: string; funderKeyFile?: string
 }
 
 /** `verity up`: anvil + contracts + N node processes; Ctrl-C settles, stops the nodes, then the chain. */
 export async function upNetwork(o: UpNetworkOptions): Promise<void> {
   info(color.dim(`Starting a Verity network in ${o.dataDir}…`))
   const { startLocalNetwork } = await import('@verity/network')
+  let funderKey: Hex | undefined
+  if (o.funderKeyFile) {
+    const text = readFileSync(o.funderKeyFile, 'utf8').trim()
+    if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new ExitError(1, `${o.funderKeyFile} does not hold a 0x-prefixed 32-byte hex key.`)
+    funderKey = text as Hex
+  }
   const network = await startLocalNetwork({
     dataDir: o.dataDir, nodes: o.nodes, host: o.host, basePort: o.port || undefined, workers: o.workers ?? 1,
     chain: o.chain ? { rpcUrl: o.chain, deploymentPath: o.deployment } : undefined,
-    settleIntervalMs: o.settleInterval, samples: o.seed ? (o.samples ? o.samples.split(',').map((s) => s.trim()) : undefined) : [],
+    settleIntervalMs: o.settleInterval, funderKey, samples: o.seed ? (o.samples ? o.samples.split(',').map((s) => s.trim()) : undefined) : [],
     onProgress: (m) => info(color.dim(`  ${m}`)),
   })
   const d = network.deployment
