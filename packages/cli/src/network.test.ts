@@ -6,7 +6,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,7 +20,7 @@ const running: ChildProcess[] = []
 after(async () => {
   for (const child of running) {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT')
+      process.kill(-child.pid!, 'SIGINT')
       await new Promise((r) => child.once('exit', r))
     }
   }
@@ -37,8 +37,10 @@ async function verity(args: string[]): Promise<{ code: number | null; stdout: st
   return { code, stdout, stderr }
 }
 
-async function up(): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
-  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--settle-interval', '1500', '--samples', 'verity/tiny-mlp'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts `verity up` in its own process group, as a terminal runs it. */
+async function up(settleIntervalMs: number): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
+  const args = [bin, 'up', '--port', '0', '--settle-interval', String(settleIntervalMs), '--samples', 'verity/tiny-mlp']
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   running.push(child)
   let stdout = ''
   let stderr = ''
@@ -52,15 +54,23 @@ async function up(): Promise<{ child: ChildProcess; stdout: () => string; stderr
   return { child, stdout: () => stdout, stderr: () => stderr }
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  child.kill('SIGINT')
-  return new Promise((r) => child.once('exit', (code) => r(code)))
+/** Ctrl-C in a terminal: SIGINT to the whole foreground process group. */
+async function ctrlC(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  process.kill(-child.pid!, 'SIGINT')
+  return exited
 }
+
+/** 'settlement batch posted' entries in each node's log. */
+const postedBatches = () => [1, 2, 3].map((i) => {
+  const log = join(dir, '.verity', 'nodes', `node-${i}`, 'node.log')
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"settlement batch posted"')).length : 0
+})
 
 const field = (text: string, name: string) => new RegExp(`${name}\\s+(0x[0-9a-fA-F]{40})`).exec(text)?.[1]
 
-test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C; restart reuses chain and deployment', async () => {
-  const first = await up()
+test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C settles; restart reuses chain and deployment', async () => {
+  const first = await up(1500)
   const text = first.stdout()
   assert.match(text, /Verity is up: 3 nodes on chain 31337/)
   assert.match(first.stderr(), /deploying the Verity contracts/)
@@ -91,9 +101,10 @@ test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C; rest
   assert.match(onchain.stdout, /✔\s+registry\s+On chain 31337, all 3 signers were registered, unslashed nodes/)
   assert.match(onchain.stdout, /✔\s+on chain\s+All 3 receipts are settled on chain 31337/)
 
-  assert.equal(await stop(first.child), 0)
+  assert.equal(await ctrlC(first.child), 0)
 
-  const second = await up()
+  // Second life with no timed settlement: only the shutdown settles.
+  const second = await up(3_600_000)
   const again = second.stdout()
   assert.equal(field(again, 'NodeRegistry'), field(text, 'NodeRegistry'))
   assert.doesNotMatch(second.stderr(), /deploying/)
@@ -102,5 +113,12 @@ test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C; rest
   // The chain kept the settled roots, and the restarted nodes serve the proofs from their new ports.
   const after = await verity(['verify', '--onchain', 'result.json'])
   assert.equal(after.code, 0, after.stdout + after.stderr)
-  assert.equal(await stop(second.child), 0)
+  const run2 = await verity(['infer', '--model', 'verity/tiny-mlp@1.00', '--input', 'input.json', '--mode', 'quorum', '--k', '3', '--out', 'result2.json'])
+  assert.equal(run2.code, 0, run2.stderr)
+  const unsettled = await verity(['verify', '--onchain', 'result2.json'])
+  assert.equal(unsettled.code, 1)
+  assert.match(unsettled.stdout, /✘\s+on chain\s+Settlement on chain not proven: .*not settled yet/)
+  const before = postedBatches()
+  assert.equal(await ctrlC(second.child), 0)
+  assert.deepEqual(postedBatches(), before.map((n) => n + 1), 'each node posted one batch while shutting down')
 })

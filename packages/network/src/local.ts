@@ -123,7 +123,9 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
     deploymentPath = p.chain.deploymentPath ? resolve(p.chain.deploymentPath) : join(dataDir, 'deployment.json')
   } else {
     progress(`starting anvil (state in ${join(dataDir, 'chain')})`)
-    anvil = await startAnvil({ dataDir: join(dataDir, 'chain'), stateInterval: 30 })
+    // Own process groups for anvil and the nodes: a terminal Ctrl-C reaches only this process, which
+    // stops the nodes (they settle) and then the chain, in that order.
+    anvil = await startAnvil({ dataDir: join(dataDir, 'chain'), stateInterval: 30, detached: true })
     rpcUrl = anvil.rpcUrl
     deploymentPath = join(dataDir, 'deployment.json')
   }
@@ -180,7 +182,7 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
         await fund(key.address, registered ? parseEther('0.5') : stake + parseEther('1'))
         const child = spawn(process.execPath, [nodeEntry], {
           env: { ...process.env, ...(p.nodeEnv?.(index) ?? {}), ...env, VERITY_NODE_SPEC: JSON.stringify(spec) },
-          stdio: ['pipe', 'pipe', 'pipe'],
+          stdio: ['pipe', 'pipe', 'pipe'], detached: true,
         })
         const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
         const ready = await waitForReady(child, index + 1, 120_000)
