@@ -165,6 +165,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
           prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
           run: withFault(fault, async (cid: string, inputs, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs),
           saveReceipt: (result, id) => receipts.save(result, id),
+          now: () => agent?.now() ?? Date.now(),
         }, request),
         getReceipt: (id) => receipts.get(id),
       },

@@ -144,11 +144,10 @@ export async function checkRegistry(chain: ChainClient, result: InferenceResult)
   const receipts = receiptsOf(result)
   try {
     for (const { receipt } of receipts) {
-      if (!(await wasActiveAt(chain, { signer: receipt.node, timestamp: receipt.timestamp }))) bad.push(`${receipt.node} (not in good standing at ${new Date(receipt.timestamp * 1000).toISOString()})`)
-      else {
-        const node = await getNode(chain, { signer: receipt.node })
-        if (node && node.slashedAt !== 0) bad.push(`${receipt.node} (slashed at ${new Date(node.slashedAt * 1000).toISOString()})`)
-      }
+      const node = await getNode(chain, { signer: receipt.node })
+      if (node === null) bad.push(`${receipt.node} (never registered)`)
+      else if (node.slashedAt !== 0) bad.push(`${receipt.node} (slashed at ${new Date(node.slashedAt * 1000).toISOString()})`)
+      else if (!(await wasActiveAt(chain, { signer: receipt.node, timestamp: receipt.timestamp }))) bad.push(`${receipt.node} (not in good standing at ${new Date(receipt.timestamp * 1000).toISOString()})`)
     }
   } catch (error) {
     return { check: 'registry', ok: false, message: `The registry could not be read: ${(error as Error).message}` }

@@ -37,6 +37,12 @@ export type NetworkAgent = {
   settleNow(): Promise<SettleReturnType>
   /** Base URLs of other active nodes (and configured peers). */
   peers(): Promise<string[]>
+  /**
+   * Milliseconds for receipt timestamps: the wall clock, or the chain's clock when that runs ahead
+   * (a local chain mining many blocks a second does), so a receipt is never dated before the
+   * registration the chain recorded for its signer.
+   */
+  now(): number
   /** Stops the timers, then settles what is pending (errors are logged, not thrown). */
   close(): Promise<void>
 }
@@ -56,6 +62,13 @@ export async function startNetworkAgent(p: {
   const queue = await createSettlementQueue(p.database, { signer: key.address, batchMax: options.batchMax, hooks: p.hooks })
   const endpoint = options.endpoint ?? p.url
   let lastError: string | null = null
+  let chainAheadMs = 0
+  const syncClock = async () => {
+    try {
+      const block = await client.publicClient.getBlock()
+      chainAheadMs = Math.max(0, Number(block.timestamp) * 1000 - Date.now())
+    } catch { /* keep the last offset */ }
+  }
   let lastHeartbeat: number | null = null
   let registered = false
   let tail: Promise<unknown> = Promise.resolve()
@@ -83,11 +96,13 @@ export async function startNetworkAgent(p: {
     log.info({ endpoint }, 'updated registered endpoint')
   }
   registered = true
+  await syncClock()
 
   const beat = async () => {
     try {
       await serial(() => heartbeat(client))
       lastHeartbeat = Math.floor(Date.now() / 1000)
+      await syncClock()
     } catch (error) {
       lastError = `heartbeat: ${(error as Error).message}`
       log.warn({ err: error }, 'heartbeat failed')
@@ -145,6 +160,7 @@ export async function startNetworkAgent(p: {
       }
     },
     inclusion: (id) => queue.inclusion(id),
+    now: () => Date.now() + chainAheadMs,
     settleNow: settle,
     peers,
     async close() {
