@@ -229,3 +229,21 @@ test('a node killed mid-batch settles its receipts exactly once after restarts',
   assert.equal(health.network?.settlement.pendingBatches, 0)
   assert.equal(health.network?.settlement.pendingReceipts, 0)
 })
+
+test('another operator joins the running chain (chain + deployment given) and is discovered', async () => {
+  const joined = await startLocalNetwork({
+    dataDir: join(dir, 'joiner'), nodes: 1, chain: { rpcUrl: net.rpcUrl, deploymentPath: net.deploymentPath }, samples: ['verity/tiny-mlp'], workers: 1, logLevel: 'warn',
+  })
+  try {
+    assert.equal(joined.anvil, null)
+    assert.equal(joined.deployment.nodeRegistry, net.deployment.nodeRegistry)
+    const newcomer = joined.nodes[0]!
+    assert.ok((await client().discover()).some((n) => n.address === newcomer.address && n.url === newcomer.url))
+    const r = await client({ strategy: (nodes) => nodes.filter((n) => n.address === newcomer.address) }).infer({ model, input, mode: 'quorum', k: 1 })
+    assert.equal(r.receipt.node, newcomer.address)
+  } finally {
+    await joined.stop()
+  }
+  // The chain it joined keeps running.
+  assert.ok((await client().discover()).length >= 3)
+})
