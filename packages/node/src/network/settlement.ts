@@ -16,6 +16,8 @@ type SettlementTables = {
   node_receipts: { id: string; signer: string; issued_at: number }
   node_settlement_batches: {
     id: number
+    /** Several nodes may share one PostgreSQL database; each settles only its own batches. */
+    signer: string
     root: string
     count: number
     state: 'pending' | 'posted'
@@ -32,6 +34,7 @@ export const settlementMigrations: Migration[] = [
     up: async (db) => {
       await db.schema.createTable('node_settlement_batches')
         .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('signer', 'text', (c) => c.notNull())
         .addColumn('root', 'text', (c) => c.notNull().unique())
         .addColumn('count', 'integer', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
@@ -83,7 +86,7 @@ export async function createSettlementQueue(database: Database, p: { signer: str
       const root = merkleRoot(ids.map(merkleLeaf))
       const last = await trx.selectFrom('node_settlement_batches').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst()
       const id = Number(last?.m ?? 0) + 1
-      await trx.insertInto('node_settlement_batches').values({ id, root, count: ids.length, state: 'pending', tx_hash: null, posted_at: null }).execute()
+      await trx.insertInto('node_settlement_batches').values({ id, signer: p.signer, root, count: ids.length, state: 'pending', tx_hash: null, posted_at: null }).execute()
       await trx.insertInto('node_settlement_items').values(ids.map((receipt_id, position) => ({ receipt_id, batch_id: id, position }))).execute()
       return { id, root, count: ids.length }
     })
@@ -102,7 +105,7 @@ export async function createSettlementQueue(database: Database, p: { signer: str
   }
 
   async function postPending(client: VerityClient, out: SettleReturnType): Promise<void> {
-    const pending = await db.selectFrom('node_settlement_batches').selectAll().where('state', '=', 'pending').orderBy('id').execute()
+    const pending = await db.selectFrom('node_settlement_batches').selectAll().where('signer', '=', p.signer).where('state', '=', 'pending').orderBy('id').execute()
     for (const batch of pending) {
       const ids = await itemsOf(batch.id)
       // Re-derive the root from the persisted receipts: the stored root is only a cross-check.
@@ -166,9 +169,10 @@ export async function createSettlementQueue(database: Database, p: { signer: str
         .where('signer', '=', p.signer)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('node_settlement_items').select('receipt_id').whereRef('node_settlement_items.receipt_id', '=', 'node_receipts.id'))))
         .executeTakeFirstOrThrow()
-      const byState = await db.selectFrom('node_settlement_batches').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute()
-      const pendingInBatches = await db.selectFrom('node_settlement_batches').select((eb) => eb.fn.sum<number>('count').as('n')).where('state', '=', 'pending').executeTakeFirst()
-      const last = await db.selectFrom('node_settlement_batches').select(['root', 'tx_hash']).where('state', '=', 'posted').orderBy('id', 'desc').limit(1).executeTakeFirst()
+      const mine = () => db.selectFrom('node_settlement_batches').where('signer', '=', p.signer)
+      const byState = await mine().select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute()
+      const pendingInBatches = await mine().select((eb) => eb.fn.sum<number>('count').as('n')).where('state', '=', 'pending').executeTakeFirst()
+      const last = await mine().select(['root', 'tx_hash']).where('state', '=', 'posted').orderBy('id', 'desc').limit(1).executeTakeFirst()
       const n = (state: string) => Number(byState.find((r) => r.state === state)?.n ?? 0)
       return {
         pendingReceipts: Number(unbatched.n) + Number(pendingInBatches?.n ?? 0), pendingBatches: n('pending'), postedBatches: n('posted'),
