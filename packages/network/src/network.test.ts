@@ -153,6 +153,12 @@ test('a node that signs a wrong output in QUORUM is caught, disputed from the CL
   assert.equal(minority.votes[0]!.receipt.node, liar.address)
   assert.equal(report.groups.find((g) => g.votes.length === 2)!.votes.every((v) => v.receipt.node !== liar.address), true)
 
+  // With a spare node, the client asks it and accepts the k agreeing answers; the lie is kept as dissent.
+  const accepted = await client({ strategy: only(4, 0, 1, 2) }).infer({ model, input, mode: 'quorum', k: 3 })
+  const acceptedProof = accepted.proof as { receipts: Array<{ receipt: { node: string } }>; dissent: Array<{ receipt: { node: string } }> }
+  assert.equal(acceptedProof.receipts.some((v) => v.receipt.node === liar.address), false)
+  assert.deepEqual(acceptedProof.dissent.map((v) => v.receipt.node), [liar.address])
+
   const file = join(dir, 'disagreement.json')
   writeFileSync(file, JSON.stringify(report))
   const bin = fileURLToPath(new URL('../../cli/bin/verity.js', import.meta.url))
@@ -246,4 +252,27 @@ test('another operator joins the running chain (chain + deployment given) and is
   }
   // The chain it joined keeps running.
   assert.ok((await client().discover()).length >= 3)
+})
+
+test('a node that signs two outputs for one request is slashed for equivocation (dispute from a saved result)', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { signReceipt, ZERO_HASH } = await import('@verity/protocol')
+  const victim = net.nodes[2]!
+  const key = readFileSync(join(victim.dataDir, 'node.key'), 'utf8').trim() as Hex
+  const chain = client().chain
+  const now = Number((await chain.publicClient.getBlock()).timestamp)
+  const vote = (outputHash: Hex) => {
+    const receipt = {
+      requestId: `0x${'42'.repeat(32)}` as Hex, modelDigest: `0x${'01'.repeat(32)}` as Hex, inputHash: `0x${'02'.repeat(32)}` as Hex, outputHash,
+      mode: 'QUORUM' as const, proofHash: ZERO_HASH, node: victim.address, timestamp: now, chainId: net.chainId,
+    }
+    return { receipt, signature: signReceipt(receipt, key), node: victim.url }
+  }
+  const a = vote(`0x${'aa'.repeat(32)}`)
+  const b = vote(`0x${'bb'.repeat(32)}`)
+  const saved = { version: 1 as const, model: 'bafkreiexample', input: {}, output: {}, receipt: a.receipt, signature: a.signature, proof: { kind: 'quorum', k: 1, receipts: [a], dissent: [b] } }
+  const challenger = readFileSync(net.challengerKeyPath, 'utf8').trim() as Hex
+  const disputes = await client({ account: challenger }).dispute(saved)
+  assert.deepEqual(disputes.map((d) => [d.kind, d.slashed]), [['equivocation', victim.address]])
+  assert.ok((await getNode(chain, { signer: victim.address }))!.slashedAt > 0)
 })
