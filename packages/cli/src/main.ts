@@ -30,7 +30,7 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'inference worker threads per node (default: one per core with --single, else 1)', (v) => Number(v))
     .option('--single', 'run one in-process node without a chain (no staking, settlement or quorum)')
     .option('--nodes <n>', 'how many node processes (ports --port, --port+1, …)', (v) => Number(v), 3)
-    .addOption(chainOption())
+    .addOption(new Option('--chain <url>', 'join this chain (JSON-RPC URL) instead of starting anvil').env('VERITY_CHAIN'))
     .addOption(deploymentOption())
     .option('--settle-interval <ms>', 'how often nodes post their receipts\' Merkle root on chain', (v) => Number(v), 60_000)
     .option('--samples <repos>', 'comma-separated sample repositories to seed (default: all)')
