@@ -50,6 +50,11 @@ export type StartAnvilParameters = {
   stateInterval?: number | undefined
   /** Milliseconds to wait for the RPC to answer; default 15000. */
   timeoutMs?: number | undefined
+  /**
+   * Run anvil in its own process group, so that a terminal's Ctrl-C reaches only the parent, which
+   * then stops anvil last (after nodes have settled). Default false.
+   */
+  detached?: boolean | undefined
 }
 
 export type StartAnvilReturnType = {
@@ -105,7 +110,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
     args.push('--state', join(params.dataDir, 'state.json'))
     if (params.stateInterval !== undefined) args.push('--state-interval', String(params.stateInterval))
   }
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: params.detached === true })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000) })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

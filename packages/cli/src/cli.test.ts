@@ -116,9 +116,9 @@ async function freePort(): Promise<number> {
   })
 }
 
-test('verity up starts a seeded node, prints what runs where, and stops on SIGINT', async () => {
+test('verity up --single starts a seeded node, prints what runs where, and stops on SIGINT', async () => {
   const port = await freePort()
-  const child = spawn(process.execPath, [bin, 'up', '--data-dir', join(dir, 'up'), '--port', String(port), '--workers', '1'], { env: { ...process.env, NO_COLOR: '1', VERITY_LOG_LEVEL: 'warn' } })
+  const child = spawn(process.execPath, [bin, 'up', '--single', '--data-dir', join(dir, 'up'), '--port', String(port), '--workers', '1'], { env: { ...process.env, NO_COLOR: '1', VERITY_LOG_LEVEL: 'warn' } })
   let stdout = ''
   child.stdout.on('data', (d) => { stdout += d })
   child.stderr.on('data', () => {})

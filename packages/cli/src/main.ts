@@ -6,6 +6,9 @@ import { Command, Option } from 'commander'
 import { handleError } from './errors.ts'
 
 const nodeOption = () => new Option('--node <url>', 'node URL').env('VERITY_NODE').default('http://127.0.0.1:8420')
+const chainOption = () => new Option('--chain <url>', 'chain JSON-RPC URL (with --deployment); default: the network in ./.verity/network.json').env('VERITY_CHAIN')
+const deploymentOption = () => new Option('--deployment <file>', 'deployment JSON with the contract addresses')
+const networkOption = () => new Option('--network <file>', 'network file written by `verity up`').env('VERITY_NETWORK')
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`
 
 export function buildProgram(): Command {
@@ -18,14 +21,21 @@ export function buildProgram(): Command {
 
   program
     .command('up')
-    .description('Start a local Verity node with the hub, seeded with sample models')
+    .description('Start a local Verity network: an anvil chain with the contracts and 3 staked nodes (separate processes), seeded with sample models')
     .option('--data-dir <dir>', 'where keys, models, database and receipts live', '.verity')
     .option('--port <port>', 'HTTP port', (v) => Number(v), 8420)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .addOption(new Option('--database-url <url>', 'PostgreSQL instead of the embedded database').env('DATABASE_URL'))
     .option('--no-seed', 'do not load the sample models')
-    .option('--workers <n>', 'inference worker threads (default: one per core)', (v) => Number(v))
-    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000', 'DATABASE_URL=postgres://localhost/verity verity up'))
+    .option('--workers <n>', 'inference worker threads per node (default: one per core with --single, else 1)', (v) => Number(v))
+    .option('--single', 'run one in-process node without a chain (no staking, settlement or quorum)')
+    .option('--nodes <n>', 'how many node processes (ports --port, --port+1, …)', (v) => Number(v), 3)
+    .addOption(new Option('--chain <url>', 'join this chain (JSON-RPC URL) instead of starting anvil').env('VERITY_CHAIN'))
+    .addOption(deploymentOption())
+    .option('--settle-interval <ms>', 'how often nodes post their receipts\' Merkle root on chain', (v) => Number(v), 60_000)
+    .option('--samples <repos>', 'comma-separated sample repositories to seed (default: all)')
+    .addOption(new Option('--funder-key-file <file>', 'with --chain: a funded key (0x-hex) that deploys and funds the nodes (default: anvil\'s dev account)').env('VERITY_FUNDER_KEY_FILE'))
+    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single'))
     .action(async (o) => (await import('./commands/up.ts')).up(o))
 
   const model = program.command('model').description('Publish, find and fetch models in the hub')
@@ -106,9 +116,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--mode <mode>', 'proof mode').choices(['vanilla', 'zkml', 'tee', 'quorum']).default('vanilla'))
     .option('--out <file>', 'save the result (output + receipt) for `verity verify`')
     .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 60_000)
+    .option('--k <n>', 'quorum mode: how many independent nodes must sign the same output', (v) => Number(v), 3)
     .option('--json', 'print the whole result as JSON')
     .addOption(nodeOption())
-    .addHelpText('after', examples('verity infer --model verity/tiny-mlp@1.00 --input input.json', 'verity infer --model bafkrei... --input input.json --out result.json'))
+    .addOption(chainOption())
+    .addOption(deploymentOption())
+    .addOption(networkOption())
+    .addHelpText('after', examples('verity infer --model verity/tiny-mlp@1.00 --input input.json', 'verity infer --model bafkrei... --input input.json --out result.json', 'verity infer --model verity/tiny-mlp@1.00 --input input.json --mode quorum --k 3 --out result.json'))
     .action(async (o) => (await import('./commands/infer.ts')).infer(o))
 
   program
@@ -116,9 +130,25 @@ export function buildProgram(): Command {
     .description('Check a saved result offline: exit 0 when every check passes, 1 when any fails')
     .option('--signer <address...>', 'only accept receipts signed by these node addresses')
     .option('--node <url>', "also require the signer to be this node (its address from /v1/health)")
+    .option('--onchain', 'also check the registry and that every receipt is in a settled batch root on chain')
+    .option('--k <n>', 'quorum results: require at least k agreeing nodes', (v) => Number(v))
     .option('--json', 'print the checks as JSON')
-    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420'))
+    .addOption(chainOption())
+    .addOption(deploymentOption())
+    .addOption(networkOption())
+    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420', 'verity verify --onchain result.json'))
     .action(async (file, o) => (await import('./commands/verify.ts')).verify(file, o))
+
+  program
+    .command('dispute <file>')
+    .description('Slash the nodes a saved quorum disagreement proves wrong (outvoted, or two outputs for one request)')
+    .option('--key-file <file>', 'funded key (0x-hex) that sends the dispute; default: the local network\'s challenger key')
+    .option('--json', 'print JSON')
+    .addOption(chainOption())
+    .addOption(deploymentOption())
+    .addOption(networkOption())
+    .addHelpText('after', examples('verity infer --mode quorum --k 3 --model verity/tiny-mlp@1.00 --input input.json --out result.json', 'verity dispute result.json'))
+    .action(async (file, o) => (await import('./commands/network.ts')).dispute(file, o))
 
   return program
 }

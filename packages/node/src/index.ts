@@ -13,3 +13,4 @@ export { explorerPlugin, isClientRoute, defaultExplorerDir } from './explorer.ts
 export { networkRoutes, mergeNetwork } from './network.ts'
 export { statsRoutes, statsTotals } from './stats.ts'
 export type { StatsPort, NetworkPort } from './ports.ts'
+export { startNetworkAgent, createSettlementQueue, settlementMigrations, faultFromEnv, createPeerFetcher, type NetworkAgent, type NodeNetworkOptions, type SettlementQueue, type SettleReturnType, type Fault } from './network/index.ts'

@@ -23,7 +23,8 @@ export type InferencePorts = {
   now?: () => number
 }
 
-const supportedModes: Mode[] = ['VANILLA']
+// QUORUM computes exactly as VANILLA; the mode in the signed receipt makes it disputable on chain.
+const supportedModes: Mode[] = ['VANILLA', 'QUORUM']
 
 export async function runInference(ports: InferencePorts, request: InferRequest): Promise<InferenceResult> {
   const started = performance.now()

@@ -59,7 +59,7 @@ const releaseParams = { type: 'object', properties: { ...repoParams.properties, 
 export const routes = {
   health: {
     tags: ['node'], summary: 'Node status, signer address and supported modes',
-    response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' }, address: { type: 'string' }, chainId: { type: 'integer' }, modes: { type: 'array', items: { type: 'string' } }, uptimeSeconds: { type: 'number' }, models: { type: 'integer' } } } },
+    response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' }, address: { type: 'string' }, chainId: { type: 'integer' }, modes: { type: 'array', items: { type: 'string' } }, uptimeSeconds: { type: 'number' }, models: { type: 'integer' }, network: { type: 'object', additionalProperties: true } } } },
   },
   createRepository: {
     tags: ['hub'], summary: 'Create a model repository',

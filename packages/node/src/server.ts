@@ -8,7 +8,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import type { FileJson, IoSchema, ModelCardJson, ReleaseJson, RepositoryJson, TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type FileJson, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -16,6 +16,7 @@ import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
+import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -27,8 +28,10 @@ export type StartNodeParameters = Partial<NodeConfig> & {
   logStream?: NodeJS.WritableStream
   /** The built explorer served at `/` (default: VERITY_EXPLORER_DIR, else packages/explorer/dist); null to serve none. */
   explorerDir?: string | null
-  /** Other nodes for GET /v1/network (e.g. the chain registry). */
-  network?: NetworkPort
+  /** Other nodes for GET /v1/network (e.g. the chain registry's view). */
+  networkView?: NetworkPort
+  /** Join a chain: register, heartbeat, settle receipts, fetch missing models from peers. */
+  network?: NodeNetworkOptions
 }
 
 export type RunningNode = {
@@ -43,6 +46,8 @@ export type RunningNode = {
   hub: Hub
   runtime: Runtime
   receipts: ReceiptStore
+  /** Present when started with `network`. */
+  network: NetworkAgent | null
   close(): Promise<void>
 }
 
@@ -141,7 +146,9 @@ function createModelResolver(hub: Hub) {
 }
 
 export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
-  const config = resolveConfig(parameters)
+  // On a chain, receipts are signed under its EIP-712 domain unless told otherwise.
+  const config = resolveConfig({ ...parameters, chainId: parameters.chainId ?? parameters.network?.deployment.chainId })
+  const fault = faultFromEnv()
   const key = loadOrCreateNodeKey(config.dataDir)
   const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl }) : await openDatabase({ dataDir: config.dataDir })
   const closers: Array<() => Promise<void>> = [() => database.close()]
@@ -156,8 +163,13 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     const gcTimer = setInterval(() => void hub.gc().catch(() => undefined), 3_600_000)
     gcTimer.unref()
     closers.push(async () => clearInterval(gcTimer))
+    let agent: NetworkAgent | null = null
+    const fromPeers = createPeerFetcher({
+      peers: async () => [...(agent ? await agent.peers() : parameters.network?.peers ?? [])],
+      store: async (bytes, cid) => { await hub.uploadBlob(bytes, { expectedCid: cid }) },
+    })
     const runtime = createRuntime({
-      loadModel: (cid) => hub.readBlob(cid),
+      loadModel: async (cid) => ((await hub.hasBlob(cid)) ? hub.readBlob(cid) : (await fromPeers(cid)) ?? hub.readBlob(cid)),
       workers: config.workers,
       cacheBytes: config.sessionCacheBytes,
       defaultTimeoutMs: config.inferTimeoutMs,
@@ -181,26 +193,45 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       maxInputBytes: config.maxInputBytes,
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
       stats: { receiptsPerMinute: (q) => receipts.stats(q), receiptCount: () => receipts.count() },
-      ...(parameters.network ? { network: parameters.network } : {}),
+      ...(parameters.networkView ? { network: parameters.networkView } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
-      health: async () => ({ version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA'] }),
+      health: async () => ({
+        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM'],
+        ...(agent ? { network: await agent.status() } : {}),
+      }),
       inference: {
         infer: (request) => runInference({
           key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs,
-          resolveModel: resolver.resolve,
+          resolveModel: async (ref) => {
+            try {
+              return await resolver.resolve(ref)
+            } catch (error) {
+              // A model by CID that this hub lacks may be on a peer: fetch it (digest checked), then retry.
+              const parsed = error instanceof VerityError && error.code === 'MODEL_NOT_FOUND' ? parseModelRef(ref) : null
+              if (parsed?.kind !== 'cid' || (await fromPeers(parsed.cid)) === null) throw error
+              return resolver.resolve(ref)
+            }
+          },
           prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
-          run: async (cid, inputs, timeoutMs) => (await runtime.run({ cid, inputs, timeoutMs })).outputs,
+          run: withFault(fault, async (cid: string, inputs, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs),
           saveReceipt: (result, id, latencyMs) => receipts.save(result, id, latencyMs),
+          now: () => agent?.now() ?? Date.now(),
         }, request),
         getReceipt: (id) => receipts.get(id),
       },
     })
+    registerNetworkRoutes(app, () => agent)
     closers.push(() => app.close())
     const address = await app.listen({ host: config.host, port: config.port })
+    const url = address.replace('[::1]', '127.0.0.1')
+    if (parameters.network) {
+      agent = await startNetworkAgent({ options: parameters.network, key, database, url, log: app.log, hooks: crashHooks(fault) })
+      closers.push(() => agent!.close())
+    }
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
     return {
-      url: address.replace('[::1]', '127.0.0.1'), address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
-      app, hub, runtime, receipts, close,
+      url, address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
+      app, hub, runtime, receipts, network: agent, close,
     }
   } catch (error) {
     await close()

@@ -20,6 +20,30 @@ export type HealthResponse = {
   modes: Mode[]
   uptimeSeconds: number
   models: number
+  /** Present when the node is configured with a chain: registration and settlement state. */
+  network?: NodeNetworkStatus
+}
+
+export type NodeNetworkStatus = {
+  rpcUrl: string
+  chainId: number
+  registry: Address
+  registered: boolean
+  active: boolean
+  stake: string
+  lastHeartbeat: number | null
+  settlement: { pendingReceipts: number; pendingBatches: number; postedBatches: number; lastPostedRoot: Hex | null; lastPostedTx: Hex | null; lastError: string | null }
+}
+
+/** GET /v1/receipts/:id/inclusion: where a receipt sits in the node's settled Merkle batches. */
+export type InclusionResponse = {
+  id: Hex
+  settled: boolean
+  root: Hex | null
+  proof: Hex[]
+  batchTx: Hex | null
+  /** Receipts in the batch. */
+  count: number | null
 }
 
 export type RepositoryJson = {

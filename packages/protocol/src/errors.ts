@@ -41,6 +41,9 @@ export const errorCatalogue = {
   CHAIN_UNAVAILABLE: { status: 503, hint: 'Check the RPC URL and that the chain is running (a local one: startAnvil from @verity/chain).' },
   CHAIN_REVERTED: { status: 409, hint: 'The contract rejected the transaction; the message names the rule it broke.' },
   DEPLOYMENT_NOT_FOUND: { status: 404, hint: 'Deploy the contracts first (deployVerity) or point at the deployment JSON it saved.' },
+  // @verity/network (node network agent, SDK network client, local network orchestrator)
+  NO_NODES: { status: 503, hint: 'No active registered node answered: start nodes (`verity up`), or check the chain RPC URL and deployment.' },
+  QUORUM_DISAGREEMENT: { status: 422, hint: 'Nodes signed different outputs for the same request: do not use the output; `verity dispute` slashes the outvoted node.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue

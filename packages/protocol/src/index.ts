@@ -24,4 +24,5 @@ export {
 export type {
   Dim, TensorSpecJson, IoSchema, HealthResponse, RepositoryJson, FileJson, ReleaseJson, ModelCardJson, SearchResponse, InferRequest, StoredReceipt,
   NetworkNodeJson, NetworkResponse, StatsBucketJson, StatsResponse,
+  NodeNetworkStatus, InclusionResponse,
 } from './api.ts'

@@ -5,7 +5,7 @@ import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { color, info, out, table } from '../output.ts'
 
-export type InferOptions = { model: string; input: string; mode: string; out?: string; timeout: number; json?: boolean; node: string }
+export type InferOptions = { model: string; input: string; mode: string; out?: string; timeout: number; json?: boolean; node: string; k?: number; chain?: string; deployment?: string; network?: string }
 
 /** `verity infer`: run, verify, print. A result that fails verification exits 1 and is not printed as valid. */
 export async function infer(options: InferOptions): Promise<void> {
@@ -13,10 +13,13 @@ export async function infer(options: InferOptions): Promise<void> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ExitError(1, `${options.input} must hold a JSON object of named input tensors, e.g. {"input": {"dtype": "float32", "shape": [1, 4], "data": [1, 2, 3, 4]}}`)
   }
-  const client = createClient({ url: options.node, timeoutMs: options.timeout })
-  info(color.dim(`Running ${options.model} on ${options.node} (mode ${options.mode})…`))
   const started = performance.now()
-  const result = await client.infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
+  // Quorum mode, or an explicit chain/network: discover nodes on chain (failover, registry check).
+  const onNetwork = options.mode === 'quorum' || options.chain !== undefined || options.network !== undefined
+  if (!onNetwork) info(color.dim(`Running ${options.model} on ${options.node} (mode ${options.mode})…`))
+  const result = onNetwork
+    ? await (await import('./network.ts')).inferOnNetwork({ ...options, input: input as Record<string, unknown>, k: options.k ?? 3 })
+    : await createClient({ url: options.node, timeoutMs: options.timeout }).infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
   const elapsed = performance.now() - started
   const { verification, outputs: _typed, ...wire } = result
   // Saved and printed results use plain JSON arrays, so a person can read (and try to tamper with) them.

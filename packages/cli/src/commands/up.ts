@@ -1,10 +1,13 @@
 import { startNode } from '@verity/node'
 import { color, info, out, table } from '../output.ts'
 
-export type UpOptions = { dataDir: string; port: number; host: string; databaseUrl?: string; seed: boolean; workers?: number }
+export type UpOptions = { dataDir: string; port: number; host: string; databaseUrl?: string; seed: boolean; workers?: number } & (
+  { single?: boolean } & Partial<Omit<import('./network.ts').UpNetworkOptions, 'dataDir' | 'port' | 'host' | 'seed' | 'workers'>>
+)
 
-/** `verity up`: a local node with the hub, seeded with the sample models; runs until Ctrl-C. */
+/** `verity up --single`: a local node with the hub, seeded with the sample models; runs until Ctrl-C. */
 export async function up(o: UpOptions): Promise<void> {
+  if (!o.single) return (await import('./network.ts')).upNetwork({ ...o, nodes: o.nodes ?? 3 })
   info(color.dim(`Starting Verity in ${o.dataDir}…`))
   const node = await startNode({
     dataDir: o.dataDir, port: o.port, host: o.host, databaseUrl: o.databaseUrl, seedSamples: o.seed, workers: o.workers,

@@ -1,16 +1,18 @@
-import { createClient, verifyReceipt } from '@verity/sdk'
+import { createClient } from '@verity/sdk'
 import { readJsonFile } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean }
+export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string }
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
+  const network = await import('./network.ts')
+  if (options.onchain || options.chain !== undefined || options.network !== undefined) return network.verifyOnNetwork(file, options)
   const result = readJsonFile(file)
   const signers = [...(options.signer ?? []), ...(options.node ? [(await createClient({ url: options.node }).health()).address] : [])]
-  const verification = verifyReceipt(result, { trustedSigners: signers.length > 0 ? signers : undefined })
+  const verification = network.verifyOffline(result, signers.length > 0 ? signers : undefined, options.k)
   if (options.json) out(JSON.stringify(verification, null, 2))
   else {
     out(`Checking ${file}`)

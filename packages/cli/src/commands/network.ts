@@ -1,0 +1,174 @@
+/**
+ * The network half of the CLI: `verity up` (chain + nodes), quorum inference, on-chain verification,
+ * disputes. Where the network is comes from `--chain URL --deployment FILE`, or else the network file
+ * `verity up` writes (`--network FILE`, VERITY_NETWORK, default ./.verity/network.json).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { loadDeployment, type VerityDeployment } from '@verity/chain'
+// @verity/network/file only: the orchestrator (and the whole node) loads only for `verity up`.
+import { readNetworkFile, type NetworkFile } from '@verity/network/file'
+import { VerityError, type Hex, type InferenceResult, type Mode } from '@verity/protocol'
+import { createNetworkClient, quorumModeVerifier, QuorumDisagreementError, type QuorumDisagreement } from '@verity/sdk/network'
+import { verifyReceipt } from '@verity/sdk'
+import { formatEther } from 'viem'
+import { readJsonFile, writeFileAtomic } from '../files.ts'
+import { renderChecks } from '../checks.ts'
+import { ExitError } from '../errors.ts'
+import { color, info, out, table } from '../output.ts'
+
+export type NetworkOptions = { chain?: string; deployment?: string; network?: string }
+
+export const defaultNetworkFile = (): string => process.env.VERITY_NETWORK ?? '.verity/network.json'
+
+/** True when the options or the default network file point at a network. */
+export function hasNetwork(o: NetworkOptions): boolean {
+  return o.chain !== undefined || o.network !== undefined || existsSync(defaultNetworkFile())
+}
+
+export function resolveNetwork(o: NetworkOptions): { rpcUrl: string; deployment: VerityDeployment; file: NetworkFile | null } {
+  if (o.chain) {
+    const deploymentPath = o.deployment ?? (existsSync(defaultNetworkFile()) ? readNetworkFile(defaultNetworkFile()).deploymentPath : undefined)
+    if (!deploymentPath) throw new ExitError(1, `--chain ${o.chain} needs --deployment FILE (the deployment JSON with the contract addresses).`)
+    return { rpcUrl: o.chain, deployment: loadDeployment(deploymentPath), file: null }
+  }
+  const path = o.network ?? defaultNetworkFile()
+  if (!existsSync(path)) throw new ExitError(1, `No network found: ${path} does not exist. Start a local network with \`verity up\`, or pass --chain URL --deployment FILE.`)
+  const file = readNetworkFile(path)
+  return { rpcUrl: file.rpcUrl, deployment: o.deployment ? loadDeployment(o.deployment) : file.deployment, file }
+}
+
+export type UpNetworkOptions = {
+  dataDir: string; port: number; host: string; seed: boolean; workers?: number
+  nodes: number; chain?: string; deployment?: string; settleInterval?: number; samples?: string; funderKeyFile?: string
+}
+
+/** `verity up`: anvil + contracts + N node processes; Ctrl-C settles, stops the nodes, then the chain. */
+export async function upNetwork(o: UpNetworkOptions): Promise<void> {
+  info(color.dim(`Starting a Verity network in ${o.dataDir}…`))
+  const { startLocalNetwork } = await import('@verity/network')
+  let funderKey: Hex | undefined
+  if (o.funderKeyFile) {
+    const text = readFileSync(o.funderKeyFile, 'utf8').trim()
+    if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new ExitError(1, `${o.funderKeyFile} does not hold a 0x-prefixed 32-byte hex key.`)
+    funderKey = text as Hex
+  }
+  const network = await startLocalNetwork({
+    dataDir: o.dataDir, nodes: o.nodes, host: o.host, basePort: o.port || undefined, workers: o.workers ?? 1,
+    chain: o.chain ? { rpcUrl: o.chain, deploymentPath: o.deployment } : undefined,
+    settleIntervalMs: o.settleInterval, funderKey, samples: o.seed ? (o.samples ? o.samples.split(',').map((s) => s.trim()) : undefined) : [],
+    onProgress: (m) => info(color.dim(`  ${m}`)),
+  })
+  const d = network.deployment
+  out()
+  out(color.bold(color.green(`Verity is up: ${network.nodes.length} nodes on chain ${network.chainId}.`)))
+  out(table([
+    ['chain', `${network.rpcUrl}${network.anvil ? `  (anvil, state in ${resolve(o.dataDir, 'chain')})` : ''}`],
+    ['NodeRegistry', d.nodeRegistry],
+    ['ModelRegistry', d.modelRegistry],
+    ['Settlement', d.settlement],
+    ['Disputes', d.disputes],
+    ['deployment', network.deploymentPath],
+    ['network file', network.networkFilePath],
+  ]))
+  out()
+  out(color.bold('Nodes'))
+  out(table(network.nodes.map((n) => [`node-${n.index + 1}`, n.url, n.address, `${formatEther(n.stake)} ETH staked`, n.dataDir])))
+  const models = network.nodes[0]?.models ?? []
+  if (models.length > 0) {
+    out()
+    out(color.bold('Models (in every node)'))
+    out(table(models.map((m) => [m.ref, m.cid])))
+    out()
+    out(color.bold('Try it'))
+    out(`  npx verity infer --model ${models.find((m) => m.ref.startsWith('verity/tiny-mlp'))?.ref ?? models[0]!.ref} --input input.json --mode quorum --k ${Math.min(3, network.nodes.length)} --out result.json`)
+    out('  npx verity verify --onchain result.json   # after the next settlement')
+  }
+  out()
+  out(color.dim('Press Ctrl-C to stop (nodes settle their pending receipts first).'))
+  await new Promise<void>((resolvePromise) => {
+    const stop = () => {
+      info(color.dim('\nStopping: settling receipts, stopping nodes, then the chain…'))
+      network.stop().then(resolvePromise, (error: unknown) => { info(String(error)); resolvePromise() })
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}
+
+export type NetworkInferOptions = NetworkOptions & { model: string; input: Record<string, unknown>; mode: string; k: number; timeout: number; out?: string }
+
+/** Inference through the network client: discovery, failover, quorum. Returns the verified result. */
+export async function inferOnNetwork(o: NetworkInferOptions) {
+  const { rpcUrl, deployment } = resolveNetwork(o)
+  const client = createNetworkClient({ rpcUrl, deployment, timeoutMs: o.timeout })
+  info(color.dim(`Running ${o.model} on the network at ${rpcUrl} (mode ${o.mode}${o.mode === 'quorum' ? `, k = ${o.k}` : ''})…`))
+  try {
+    return await client.infer({ model: o.model, input: o.input, mode: o.mode as Lowercase<Mode>, k: o.k, timeoutMs: o.timeout })
+  } catch (error) {
+    if (error instanceof QuorumDisagreementError) {
+      out(color.red(color.bold(`Nodes disagree: no ${error.report.k} nodes signed the same output. Do not use it.`)))
+      out(table(error.report.groups.map((g) => [`output ${g.outputHash.slice(0, 18)}…`, g.votes.map((v) => `${v.receipt.node} (${v.node})`).join(', ')])))
+      if (o.out) {
+        writeFileAtomic(o.out, `${JSON.stringify(error.report, null, 2)}\n`)
+        out(`\n  The signed receipts are saved in ${o.out}; slash the outvoted node with: verity dispute ${o.out}`)
+      }
+      throw new ExitError(1)
+    }
+    throw error
+  }
+}
+
+export type VerifyNetworkOptions = NetworkOptions & { onchain?: boolean; signer?: string[]; json?: boolean; k?: number }
+
+/** `verity verify` with the network: offline checks, registry membership, and with --onchain settlement inclusion. */
+export async function verifyOnNetwork(file: string, o: VerifyNetworkOptions): Promise<void> {
+  const result = readJsonFile(file)
+  const { rpcUrl, deployment } = resolveNetwork(o)
+  const client = createNetworkClient({ rpcUrl, deployment })
+  const verification = await client.verify(result, { onchain: o.onchain, k: o.k, trustedSigners: o.signer })
+  if (o.json) out(JSON.stringify(verification, null, 2))
+  else {
+    out(`Checking ${file} against chain ${deployment.chainId} at ${rpcUrl}`)
+    out()
+    out(renderChecks(verification.checks))
+  }
+  if (!verification.ok) throw new ExitError(1)
+}
+
+/** Offline verification that knows the QUORUM verifier (used by `verity verify` without a chain). */
+export function verifyOffline(result: unknown, trustedSigners: string[] | undefined, k?: number) {
+  const mode = (result as InferenceResult | null)?.receipt?.mode
+  return verifyReceipt(result, { trustedSigners, modeVerifier: mode === 'QUORUM' ? quorumModeVerifier({ k }) : undefined })
+}
+
+export type DisputeOptions = NetworkOptions & { keyFile?: string; json?: boolean }
+
+/** `verity dispute FILE`: slash the nodes a saved quorum disagreement (or a quorum result's dissent) proves wrong. */
+export async function dispute(file: string, o: DisputeOptions): Promise<void> {
+  const report = readJsonFile(file) as QuorumDisagreement | InferenceResult
+  const { rpcUrl, deployment, file: net } = resolveNetwork(o)
+  const keyFile = o.keyFile ?? net?.challengerKeyPath
+  if (!keyFile) throw new ExitError(1, 'Pass --key-file FILE: a funded key (0x-hex) that sends the dispute transaction and earns the challenger reward.')
+  let key: string
+  try {
+    key = readFileSync(keyFile, 'utf8').trim()
+  } catch (error) {
+    throw new ExitError(1, `Cannot read the key file ${keyFile}: ${(error as Error).message}`)
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ExitError(1, `${keyFile} does not hold a 0x-prefixed 32-byte hex key.`)
+  const client = createNetworkClient({ rpcUrl, deployment, account: key as Hex })
+  let results
+  try {
+    results = await client.dispute(report)
+  } catch (error) {
+    if (error instanceof VerityError) throw new ExitError(1, `Dispute not opened: ${error.message}`)
+    throw error
+  }
+  if (o.json) {
+    out(JSON.stringify(results.map((r) => ({ kind: r.kind, slashed: r.slashed, tx: r.hash })), null, 2))
+    return
+  }
+  out(color.bold(color.green(`Slashed ${results.length} node${results.length === 1 ? '' : 's'}:`)))
+  out(table(results.map((r) => [r.slashed, r.kind === 'quorum' ? 'outvoted by the quorum' : 'signed two outputs for one request', `tx ${r.hash}`])))
+}

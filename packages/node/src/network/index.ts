@@ -1,0 +1,5 @@
+export { startNetworkAgent, type NetworkAgent, type NodeNetworkOptions } from './agent.ts'
+export { createSettlementQueue, settlementMigrations, type SettlementQueue, type SettleReturnType } from './settlement.ts'
+export { faultFromEnv, withFault, crashHooks, type Fault } from './faults.ts'
+export { createPeerFetcher, type PeerFetcher } from './peers.ts'
+export { registerNetworkRoutes } from './routes.ts'
