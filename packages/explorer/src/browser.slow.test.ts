@@ -36,7 +36,7 @@ before(async () => {
   // Build the current sources, so the test never runs against a stale dist/.
   const { build } = await import('vite')
   await build({ configFile: join(packageDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(tmp, 'site'), emptyOutDir: true } })
-  node = await startNode({
+  node = await startNode({ memory: false, // the memory page is exercised against a node without memory; see the issue note
     dataDir: join(tmp, 'data'), port: 0, seedSamples: true, samples: sampleModels.filter((s) => s.repo === 'verity/tiny-mlp'),
     workers: 1, logLevel: 'silent', explorerDir: join(tmp, 'site'),
   })

@@ -5,7 +5,7 @@
  * an existing chain (`chain: { rpcUrl, deploymentPath? }`) instead of starting anvil.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createPublicClient, http, parseEther, type Hex } from 'viem'
@@ -208,6 +208,12 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
     for (let i = 0; i < count; i++) {
       progress(`starting node-${i + 1}`)
       await network.startNode(i)
+    }
+    // `verity memory` talks to node-1 by default: put its memory admin key where the CLI looks first.
+    const firstAdminKey = join(dataDir, 'nodes', 'node-1', 'admin.key')
+    if (existsSync(firstAdminKey)) {
+      copyFileSync(firstAdminKey, join(dataDir, 'admin.key'))
+      chmodSync(join(dataDir, 'admin.key'), 0o600)
     }
     return network
   } catch (error) {

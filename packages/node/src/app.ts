@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import swagger from '@fastify/swagger'
+import { memoryRoutes, type MemoryRoutesOptions } from '@verity/memory-api'
 import type { Readable } from 'node:stream'
 import { isBytes32, VerityError, type HealthResponse, type Hex, type InferRequest, type Mode } from '@verity/protocol'
 import type { HubPort, InferencePort, NetworkPort, StatsPort } from './ports.ts'
@@ -24,6 +25,8 @@ export type BuildAppParameters = {
   network?: NetworkPort
   /** The built explorer to serve at `/`; null or a directory without index.html skips it. */
   explorerDir?: string | null
+  /** Agent memory (MemSync-style API under /v1/memories, /v1/profile, /v1/api-keys). */
+  memory?: MemoryRoutesOptions
 }
 
 export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> {
@@ -122,6 +125,7 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     await app.register(statsRoutes, { stats: p.stats })
     await app.register(networkRoutes, { health, stats: p.stats, network: p.network })
   }
+  if (p.memory) await app.register(memoryRoutes, p.memory)
   await app.register(explorerPlugin, { dir: p.explorerDir ?? null })
 
   return app

@@ -27,6 +27,13 @@ export type NodeConfig = {
   logLevel: string
   /** Seed the hub with the sample models on start. */
   seedSamples: boolean
+  /** Serve agent memory (MemSync-style API). */
+  memory: boolean
+  /** Dense embeddings for memory: the Universal Sentence Encoder (offline, from npm) or a fast hashing embedder. */
+  memoryEmbedder: 'use-lite' | 'hashing'
+  /** OpenAI-compatible endpoint for memory extraction (base URL ending in /v1); none = segmenter only. */
+  memoryLlmUrl: string | undefined
+  memoryLlmModel: string | undefined
 }
 
 export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
@@ -45,5 +52,9 @@ export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
     allowNonFinite: partial.allowNonFinite ?? false,
     logLevel: partial.logLevel ?? env.VERITY_LOG_LEVEL ?? 'info',
     seedSamples: partial.seedSamples ?? false,
+    memory: partial.memory ?? env.VERITY_MEMORY !== 'off',
+    memoryEmbedder: partial.memoryEmbedder ?? (env.VERITY_MEMORY_EMBEDDER === 'hashing' ? 'hashing' : 'use-lite'),
+    memoryLlmUrl: partial.memoryLlmUrl ?? env.VERITY_MEMORY_LLM_URL ?? undefined,
+    memoryLlmModel: partial.memoryLlmModel ?? env.VERITY_MEMORY_LLM_MODEL ?? undefined,
   }
 }

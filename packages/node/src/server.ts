@@ -2,7 +2,9 @@
  * The composition root: opens the database, the hub, the runtime and the node key, wires them to the
  * HTTP routes, and starts listening. `startNode` is what `verity up` runs.
  */
+import { join } from 'node:path'
 import { openDatabase, type Database } from '@verity/db'
+import { createAuth, createHashingEmbedder, createLocalSigner, createMemoryService, createMemoryStore, createOpenAiLlm, createSentenceEncoder, ensureAdminKey } from '@verity/memory'
 import { createHub, seedSamples, type FileInfo, type Hub, type HubTables, type ModelCard, type Repository, type ReleaseInfo, type SearchHit } from '@verity/hub'
 import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
@@ -38,6 +40,8 @@ export type RunningNode = {
   url: string
   address: NodeKey['address']
   keyPath: string
+  /** The memory API's admin key file (0600), or null when memory is off. */
+  adminKeyPath: string | null
   dataDir: string
   databaseKind: Database['kind']
   config: NodeConfig
@@ -145,6 +149,30 @@ function createModelResolver(hub: Hub) {
   }
 }
 
+/**
+ * Agent memory on this node: its own store (PGlite under `<dataDir>/memory-db`, or the same PostgreSQL),
+ * provenance entries signed with the node key, an admin API key in `<dataDir>/admin.key` (0600).
+ */
+async function openMemory(config: NodeConfig, key: NodeKey) {
+  const store = await createMemoryStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir })
+  const llm = config.memoryLlmUrl && config.memoryLlmModel
+    ? createOpenAiLlm({ baseUrl: config.memoryLlmUrl, model: config.memoryLlmModel, apiKey: process.env.VERITY_MEMORY_LLM_API_KEY })
+    : undefined
+  const service = createMemoryService({
+    store, signer: createLocalSigner(key.privateKey), llm,
+    embedder: config.memoryEmbedder === 'hashing' ? createHashingEmbedder() : createSentenceEncoder(),
+  })
+  const adminKeyPath = join(config.dataDir, 'admin.key')
+  const auth = createAuth({ store, adminKey: ensureAdminKey(config.dataDir) })
+  return {
+    service, auth, adminKeyPath,
+    async close() {
+      await service.close()
+      await store.close()
+    },
+  }
+}
+
 export async function startNode(parameters: StartNodeParameters = {}): Promise<RunningNode> {
   // On a chain, receipts are signed under its EIP-712 domain unless told otherwise.
   const config = resolveConfig({ ...parameters, chainId: parameters.chainId ?? parameters.network?.deployment.chainId })
@@ -186,6 +214,8 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     }
 
     const inputLimits = { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes }
+    const memory = config.memory ? await openMemory(config, key) : null
+    if (memory) closers.push(memory.close)
     const resolver = createModelResolver(hub)
     closers.push(() => resolver.flush())
     const app = await buildApp({
@@ -194,6 +224,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
       stats: { receiptsPerMinute: (q) => receipts.stats(q), receiptCount: () => receipts.count() },
       ...(parameters.networkView ? { network: parameters.networkView } : {}),
+      ...(memory ? { memory: { service: memory.service, auth: memory.auth } } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
       health: async () => ({
         version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM'],
@@ -230,7 +261,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     }
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
     return {
-      url, address: key.address, keyPath: key.path, dataDir: config.dataDir, databaseKind: database.kind, config, models,
+      url, address: key.address, keyPath: key.path, adminKeyPath: memory?.adminKeyPath ?? null, dataDir: config.dataDir, databaseKind: database.kind, config, models,
       app, hub, runtime, receipts, network: agent, close,
     }
   } catch (error) {
