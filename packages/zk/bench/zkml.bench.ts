@@ -5,34 +5,19 @@
  * second run measures proving without redoing setup; delete the directory to time setup again.
  * `--quick`: the MLP only.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { BenchContext } from '@verity/bench'
 import { summarize } from '@verity/bench'
 import {
-  compileModel, compileSolidityVerifier, createArtifacts, createProver, loadArtifacts, releaseZkResources, runCeremony, startAnvil, verifyProofCalldata, verifyZkResult,
-  type CeremonyTranscript, type ZkArtifacts,
+  compileModel, compileSolidityVerifier, createArtifacts, createProver, loadArtifacts, releaseZkResources, startAnvil, verifyProofCalldata, verifyZkResult,
+  type ZkArtifacts, type ZkCircuit,
 } from '../src/index.ts'
 import { loadMnist } from './mnist.ts'
+import { benchBeacon as beacon, benchCeremony, zkDataDir as dataDir } from './zk-ceremony.ts'
 
 const root = resolve(import.meta.dirname, '..')
-const dataDir = process.env.VERITY_ZK_DATA ?? resolve(root, '..', '..', '.verity', 'zk')
-const beacon = { hash: 'b9a0c4e1f2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3', iterationsExp: 10 }
-
-async function ceremonyFor(power: number, progress: (m: string) => void): Promise<{ ptauPath: string; transcript: CeremonyTranscript; ms: number }> {
-  const dir = join(dataDir, `ceremony-${power}`)
-  if (existsSync(join(dir, 'final.ptau')) && existsSync(join(dir, 'transcript.json'))) {
-    return { ptauPath: join(dir, 'final.ptau'), transcript: JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')), ms: Number.NaN }
-  }
-  const t0 = performance.now()
-  const r = await runCeremony({
-    power, contributors: [{ name: 'verity-foundation' }, { name: 'independent-auditor' }], beacon, dir, preparePowers: [14, 15, 16, 17].filter((p) => p <= power),
-    onProgress: (p) => progress(`ceremony 2^${power}: ${p.message} (${((p.ms ?? 0) / 1000).toFixed(1)} s)`),
-  })
-  return { ...r, ms: performance.now() - t0 }
-}
-
 export default async function zkmlBench(ctx: BenchContext): Promise<void> {
   const { test } = loadMnist()
   const calibration = test.slice(0, 200).map((s) => s.x)
@@ -43,12 +28,18 @@ export default async function zkmlBench(ctx: BenchContext): Promise<void> {
   const prover = createProver({ workers: 1 })
   const chain = await startAnvil()
   try {
+    const circuits: Array<[string, ZkCircuit]> = []
     for (const name of models) {
       const onnx = readFileSync(join(root, 'models', `mnist-${name}.onnx`))
       ctx.progress(`${name}: compiling`)
       const circuit = await compileModel(onnx, { calibration, evaluation: evaluation.map((s) => s.x), onProgress: (p) => p.stage !== 'agreement' && ctx.progress(`${name}: ${p.message}`) })
       for (const c of circuit.costs) layerRows.push([name, c.node, c.constraints])
-      const { ptauPath, transcript, ms: ceremonyMs } = await ceremonyFor(Math.max(circuit.power, 14), ctx.progress)
+      circuits.push([name, circuit])
+    }
+    // One phase-1 ceremony at the largest power serves every model (each gets its own phase 2).
+    const powers = [...new Set(circuits.map(([, c]) => c.power))].sort((a, b) => a - b)
+    const { ptauPath, transcript, ms: ceremonyMs } = await benchCeremony(powers.at(-1)!, powers, ctx.progress)
+    for (const [name, circuit] of circuits) {
       const dir = join(dataDir, 'models', circuit.cid)
       let artifacts: ZkArtifacts
       let phase2Ms = Number.NaN
