@@ -63,6 +63,7 @@ export async function createArtifacts(p: CreateArtifactsParameters): Promise<ZkA
     const verifierKey: ZkVerifierKey = {
       version: 1, cid: c.cid, modelTag: c.modelTag, vk: vk as Record<string, unknown>, vkHash: vkHash(vk),
       input: c.plan.input, outputs: c.plan.outputs.map((o) => ({ name: o.name, shape: o.shape, scales: o.scales, dtype: o.dtype })),
+      outputCommitment: c.plan.outputCommitment,
     }
     const manifest: ZkManifest = {
       version: 1, cid: c.cid, modelTag: c.modelTag, constraints: c.constraints, wires: c.wires, publicSignals: c.publicSignals, power: c.power,

@@ -1,21 +1,21 @@
 /**
  * The ZKML circuit of a plan, written once against `Cs` (see cs.ts): building it gives the R1CS,
- * running it on an input gives the witness, and the witness's public signals are the integer
- * reference output. Public signals, in order:
+ * running it on an input gives the witness and the integer reference output. Public signals, in order:
  *
  *   [0] modelTag  = sha2-256 digest of the model file (from its CID) >> 3, a constant of the circuit
  *   [1] inputHash = Poseidon hash of the quantized input bytes (inputHash.ts)
- *   [2…] outputs  = the output integers, row-major, graph outputs in order (negative x as P - x)
+ *   [2…] outputs  = the output integers, row-major, graph outputs in order (negative x as P - x);
+ *                   or, when plan.outputCommitment is 'poseidon', one signal: their output hash
  */
 import type { Cs } from './cs.ts'
-import { hashInputGadget } from './poseidonGadget.ts'
+import { hashInputGadget, hashOutputGadget } from './poseidonGadget.ts'
 import type { Plan, QOp } from './plan.ts'
 import { poolForEach } from './graph.ts'
 
 export type CircuitCosts = Map<string, number>
 
 export function publicSignalCount(plan: Plan): number {
-  return 2 + plan.outputs.reduce((n, o) => n + o.shape.reduce((a, b) => a * b, 1), 0)
+  return plan.outputCommitment === 'poseidon' ? 3 : 2 + plan.outputs.reduce((n, o) => n + o.shape.reduce((a, b) => a * b, 1), 0)
 }
 
 /** K-bit two's-complement-style decomposition of v + 2^(K-1); proves -2^(K-1) <= v < 2^(K-1). */
@@ -51,7 +51,7 @@ export function modelTagFromDigest(digest: Uint8Array): bigint {
 /**
  * Runs the circuit. `inputBytes` is null while building. `costs` (optional) collects constraints per node.
  */
-export function zkmlCircuit<L>(cs: Cs<L>, plan: Plan, modelTag: bigint, inputBytes: Uint8Array | null, costs?: CircuitCosts): void {
+export function zkmlCircuit<L>(cs: Cs<L>, plan: Plan, modelTag: bigint, inputBytes: Uint8Array | null, costs?: CircuitCosts): L[] {
   const count = (node: string, before: number) => costs?.set(node, (costs.get(node) ?? 0) + (constraintsOf(cs) - before))
   const values = new Map<string, L[]>()
   const nIn = plan.input.shape.reduce((a, b) => a * b, 1)
@@ -87,9 +87,11 @@ export function zkmlCircuit<L>(cs: Cs<L>, plan: Plan, modelTag: bigint, inputByt
   before = constraintsOf(cs)
   cs.bindPublic(0, cs.constant(modelTag))
   cs.bindPublic(1, hashInputGadget(cs, bytes))
-  let p = 2
-  for (const o of plan.outputs) for (const v of values.get(o.source)!) cs.bindPublic(p++, v)
+  const outputs = plan.outputs.flatMap((o) => values.get(o.source)!)
+  if (plan.outputCommitment === 'poseidon') cs.bindPublic(2, hashOutputGadget(cs, outputs))
+  else outputs.forEach((v, i) => cs.bindPublic(2 + i, v))
   count('input hash + public signals', before)
+  return outputs
 }
 
 function constraintsOf<L>(cs: Cs<L>): number {

@@ -18,6 +18,11 @@ export type CompileModelParameters = {
   /** Extra inputs used only to measure agreement (defaults to the calibration set). */
   evaluation?: ReadonlyArray<ArrayLike<number>> | undefined
   onProgress?: ((p: CompileProgress) => void) | undefined
+  /**
+   * 'public' (default): every output integer is a public signal, readable by a contract.
+   * 'hashed': one public signal, the Poseidon hash of the outputs (about 6,500 gas less per output).
+   */
+  outputs?: 'public' | 'hashed' | undefined
   /** Compare with onnxruntime (default true when onnxruntime-node can be loaded). */
   compareWithOnnxRuntime?: boolean | undefined
 }
@@ -46,19 +51,18 @@ export function powerFor(constraints: number, publicSignals: number): number {
 }
 
 /** Integer reference output of the plan for one input (the witness's public outputs). */
-export function executePlan(plan: Plan, modelTag: bigint, bytes: Uint8Array): { witness: bigint[]; publicSignals: bigint[] } {
+/** Runs the integer reference executor (the circuit in witness mode) on quantized input bytes. */
+export function executePlan(plan: Plan, modelTag: bigint, bytes: Uint8Array): { witness: bigint[]; publicSignals: bigint[]; outputs: bigint[] } {
   const w = new WitnessCs(publicSignalCount(plan))
-  zkmlCircuit(w, plan, modelTag, bytes)
-  return { witness: w.values, publicSignals: w.publicSignals() }
+  const outs = zkmlCircuit(w, plan, modelTag, bytes)
+  return { witness: w.values, publicSignals: w.publicSignals(), outputs: outs.map((v) => w.int(v)) }
 }
 
-export function dequantizeOutputs(plan: Plan, publicSignals: readonly bigint[]): Float64Array[] {
-  let p = 2
-  return plan.outputs.map((o) => Float64Array.from(o.scales, (s) => Number(signedOf(publicSignals[p++]!)) * s))
+/** Output integers × their scales, one array per graph output. */
+export function dequantizeOutputs(plan: Plan, outputs: readonly bigint[]): Float64Array[] {
+  let p = 0
+  return plan.outputs.map((o) => Float64Array.from(o.scales, (s) => Number(outputs[p++]!) * s))
 }
-
-const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
-const signedOf = (x: bigint) => (x > P / 2n ? x - P : x)
 
 export async function compileModel(onnx: Uint8Array, p: CompileModelParameters): Promise<ZkCircuit> {
   const t0 = performance.now()
@@ -75,7 +79,7 @@ export async function compileModel(onnx: Uint8Array, p: CompileModelParameters):
   progress({ stage: 'calibrate', done: 0, total: samples.length, message: `calibrating on ${samples.length} samples` })
   const stats = calibrate(g, samples)
   progress({ stage: 'quantize', done: 0, total: 1, message: 'quantizing weights and activations' })
-  const plan = buildPlan(g, stats)
+  const plan = buildPlan(g, stats, p.outputs === 'hashed' ? 'poseidon' : 'public')
   const modelTag = modelTagFromDigest(parseCid(cid).digest)
   const nPublic = publicSignalCount(plan)
   progress({ stage: 'constraints', done: 0, total: 1, message: 'building constraints' })
@@ -129,8 +133,8 @@ async function measureAgreement(onnx: Uint8Array, plan: Plan, tag: bigint, input
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]!
     const ref = await run(x)
-    const { publicSignals } = executePlan(plan, tag, quantizeInput(x, plan.input.scale, plan.input.zeroPoint))
-    const q = dequantizeOutputs(plan, publicSignals)[0]!
+    const { outputs } = executePlan(plan, tag, quantizeInput(x, plan.input.scale, plan.input.zeroPoint))
+    const q = dequantizeOutputs(plan, outputs)[0]!
     if (argmax(q) === argmax(ref)) agree++
     for (let j = 0; j < q.length; j++) maxErr = Math.max(maxErr, Math.abs(q[j]! - ref[j]!))
     if (i % 10 === 9) progress({ stage: 'agreement', done: i + 1, total: inputs.length, message: `agreement ${agree}/${i + 1}` })

@@ -18,3 +18,4 @@ export { verifyZkResult, zkProofHash, vkHash, modelTagForCid, quantizeInputValue
 export { checkSetupPolicy, type SetupPolicy } from './policy.ts'
 export { P as FIELD_MODULUS } from './field.ts'
 export { compileSolidityVerifier, verifyProofCalldata, startAnvil, type LocalChain } from './evm.ts'
+export { hashOutputValues } from './inputHash.ts'

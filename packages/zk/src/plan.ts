@@ -29,6 +29,8 @@ export type Plan = {
   outputs: Array<{ name: string; shape: number[]; source: string; scales: number[]; dtype: 'int32' | 'int64' }>
   ops: QOp[]
   layers: LayerReport[]
+  /** 'public': every output integer is a public signal; 'poseidon': one signal, their hash. */
+  outputCommitment: 'public' | 'poseidon'
 }
 
 type QT = { scale: Float64Array; bound: bigint[] }
@@ -67,7 +69,7 @@ export function quantizeInput(x: ArrayLike<number>, scale: number, zeroPoint: nu
   return out
 }
 
-export function buildPlan(g: FGraph, stats: Map<string, number>): Plan {
+export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitment: Plan['outputCommitment'] = 'public'): Plan {
   const maxAbs = (name: string) => stats.get(name) || 1
   const inputNonNegative = (stats.get('\u0000inputMin') ?? 0) >= 0
   const inScale = inputNonNegative ? maxAbs(g.input.name) / 255 : maxAbs(g.input.name) / 127
@@ -219,5 +221,5 @@ export function buildPlan(g: FGraph, stats: Map<string, number>): Plan {
     if (!t) throw new VerityError('UNSUPPORTED_OPERATOR', `Graph output "${o.name}" is not computed by the circuit.`, { details: { output: o.name } })
     return { name: o.name, shape: o.shape, source: o.source, scales: Array.from(t.scale), dtype: maxOf(t.bound) < 2n ** 31n ? 'int32' as const : 'int64' as const }
   })
-  return { version: 1, input: { name: g.input.name, shape: g.input.shape, scale: inScale, zeroPoint }, outputs, ops, layers }
+  return { version: 1, input: { name: g.input.name, shape: g.input.shape, scale: inScale, zeroPoint }, outputs, ops, layers, outputCommitment }
 }

@@ -60,7 +60,16 @@ export function hashInputGadget<L>(cs: Cs<L>, bytes: readonly L[]): L {
     const part = bytes.slice(j * BYTES_PER_ELEMENT, (j + 1) * BYTES_PER_ELEMENT)
     elements.push(cs.dot(part.map((_, i) => 256n ** BigInt(i)), part, 0n))
   }
-  let h = cs.constant(BigInt(bytes.length))
+  return hashChainGadget(cs, elements, BigInt(bytes.length))
+}
+
+/** The output hash (see inputHash.ts) of output values, as constraints. */
+export function hashOutputGadget<L>(cs: Cs<L>, values: readonly L[]): L {
+  return hashChainGadget(cs, values, BigInt(values.length))
+}
+
+function hashChainGadget<L>(cs: Cs<L>, elements: readonly L[], length: bigint): L {
+  let h = cs.constant(length)
   for (let k = 0; k * ELEMENTS_PER_HASH < elements.length; k++) {
     const chunk = elements.slice(k * ELEMENTS_PER_HASH, (k + 1) * ELEMENTS_PER_HASH)
     while (chunk.length < ELEMENTS_PER_HASH) chunk.push(cs.constant(0n))

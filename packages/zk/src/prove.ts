@@ -18,8 +18,6 @@ import { quantizeInput, type Plan } from './plan.ts'
 import { loadArtifacts, readPlan, type ZkArtifacts } from './artifacts.ts'
 import type { Groth16Proof } from './verify.ts'
 
-const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
-
 export type ZkProveResult = {
   /** The proven output: integers, exactly the public signals (negative values as negative numbers). */
   output: TensorMapJson
@@ -64,7 +62,7 @@ export async function proveInProcess(dir: string, input: TensorMapJson | ArrayLi
   const { artifacts, plan, zkey } = loaded(dir)
   const x = flatInput(plan, input)
   const bytes = quantizeInput(x, plan.input.scale, plan.input.zeroPoint)
-  const { witness, publicSignals } = executePlan(plan, BigInt(artifacts.manifest.modelTag), bytes)
+  const { witness, publicSignals, outputs } = executePlan(plan, BigInt(artifacts.manifest.modelTag), bytes)
   const wtns = writeWtns(witness)
   const t1 = performance.now()
   const { proof, publicSignals: signals } = await snarkjs.groth16.prove({ type: 'mem', data: zkey } as never, { type: 'mem', data: wtns } as never)
@@ -74,12 +72,9 @@ export async function proveInProcess(dir: string, input: TensorMapJson | ArrayLi
   }
   const output: TensorMapJson = {}
   const dequantized: TensorMapJson = {}
-  let s = 2
+  let s = 0
   for (const o of plan.outputs) {
-    const ints = o.scales.map(() => {
-      const v = publicSignals[s++]!
-      return v > P / 2n ? v - P : v
-    })
+    const ints = o.scales.map(() => outputs[s++]!)
     output[o.name] = { dtype: o.dtype, shape: o.shape, data: ints.map((v) => (o.dtype === 'int64' ? v.toString() : Number(v))) }
     dequantized[o.name] = { dtype: 'float32', shape: o.shape, data: ints.map((v, i) => Math.fround(Number(v) * o.scales[i]!)) }
   }

@@ -6,7 +6,7 @@ import * as snarkjs from 'snarkjs'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { canonicalJson, parseCid, type TensorMapJson } from '@verity/protocol'
-import { hashInputBytes } from './inputHash.ts'
+import { hashInputBytes, hashOutputValues } from './inputHash.ts'
 
 const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
 
@@ -23,6 +23,8 @@ export type ZkVerifierKey = {
   vkHash: string
   input: { name: string; shape: number[]; scale: number; zeroPoint: number }
   outputs: Array<{ name: string; shape: number[]; scales: number[]; dtype: 'int32' | 'int64' }>
+  /** 'public': signals 2… are the outputs; 'poseidon': signal 2 is their hash (inputHash.ts). */
+  outputCommitment: 'public' | 'poseidon'
 }
 
 export type ZkCheckId = 'format' | 'model' | 'vk' | 'input' | 'output' | 'proof'
@@ -103,7 +105,7 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
   try {
     assertProof(p.proof)
     if (!Array.isArray(p.publicSignals) || !p.publicSignals.every(isField)) throw new TypeError('publicSignals must be an array of decimal field elements')
-    const expected = 2 + vk.outputs.reduce((n, o) => n + o.shape.reduce((a, b) => a * b, 1), 0)
+    const expected = vk.outputCommitment === 'poseidon' ? 3 : 2 + vk.outputs.reduce((n, o) => n + o.shape.reduce((a, b) => a * b, 1), 0)
     if (p.publicSignals.length !== expected) throw new TypeError(`expected ${expected} public signals, got ${p.publicSignals.length}`)
     checks.push({ check: 'format', ok: true, message: 'The proof and public signals are well-formed Groth16 data.' })
   } catch (error) {
@@ -162,7 +164,7 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
 
   let outputProblem = ''
   let outputOk = true
-  let s = 2
+  const values: bigint[] = []
   for (const o of vk.outputs) {
     const t = p.output[o.name]
     const n = o.shape.reduce((a, b) => a * b, 1)
@@ -171,23 +173,31 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
       outputProblem = `output "${o.name}" is missing or has the wrong size`
       break
     }
-    for (let i = 0; i < n; i++, s++) {
-      let v: bigint
-      try {
-        v = BigInt(t.data[i] as number | string)
-      } catch {
+    for (let i = 0; i < n && outputOk; i++) {
+      const raw = t.data[i]
+      if ((typeof raw !== 'number' || !Number.isSafeInteger(raw)) && (typeof raw !== 'string' || !/^-?\d+$/.test(raw))) {
         outputOk = false
-        outputProblem = `output "${o.name}"[${i}] = ${JSON.stringify(t.data[i])} is not an integer`
-        break
-      }
-      const field = ((v % P) + P) % P
-      if (field !== BigInt(signals[s]!)) {
+        outputProblem = `output "${o.name}"[${i}] = ${JSON.stringify(raw)} is not an integer`
+      } else values.push(BigInt(raw))
+    }
+    if (!outputOk) break
+  }
+  if (outputOk && vk.outputCommitment === 'poseidon') {
+    const h = hashOutputValues(values)
+    if (h !== BigInt(signals[2]!)) {
+      outputOk = false
+      outputProblem = `the outputs hash to ${short(String(h))}, but the proof commits to ${short(signals[2]!)}`
+    }
+  } else if (outputOk) {
+    for (let i = 0; i < values.length; i++) {
+      const field = ((values[i]! % P) + P) % P
+      if (field !== BigInt(signals[2 + i]!)) {
+        const claimed = BigInt(signals[2 + i]!)
         outputOk = false
-        outputProblem = `output "${o.name}"[${i}] is ${v}, but the proof says ${BigInt(signals[s]!) > P / 2n ? BigInt(signals[s]!) - P : BigInt(signals[s]!)}`
+        outputProblem = `output value ${i} is ${values[i]}, but the proof says ${claimed > P / 2n ? claimed - P : claimed}`
         break
       }
     }
-    if (!outputOk) break
   }
   checks.push({
     check: 'output', ok: outputOk,

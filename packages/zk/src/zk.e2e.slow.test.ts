@@ -29,7 +29,7 @@ const prover = createProver({ workers: 1 })
 before(async () => {
   const circuit = await compileModel(model, { calibration })
   assert.equal(circuit.power, 11)
-  ;({ ptauPath, transcript } = await runCeremony({ power: 11, contributors: [{ name: 'alice' }, { name: 'bob' }], beacon, dir: join(dir, 'ceremony'), preparePowers: [10, 11] }))
+  ;({ ptauPath, transcript } = await runCeremony({ power: 11, contributors: [{ name: 'alice' }, { name: 'bob' }], beacon, dir: join(dir, 'ceremony'), preparePowers: [11] }))
   artifacts = await createArtifacts({ circuit, ptauPath, ceremony: transcript, contributors: [{ name: 'carol' }], beacon, dir: join(dir, 'models', circuit.cid) })
   result = await prover.prove(artifacts, input)
 })
@@ -108,6 +108,23 @@ test('bad input, missing setup and a ceremony too small are clear errors', async
   assert.throws(() => loadArtifacts(join(dir, 'models', 'big')), (e: unknown) => e instanceof VerityError && e.code === 'SETUP_MISSING', 'nothing half-written')
 })
 
+test("a circuit with hashed outputs proves with 3 public signals and still catches a changed output", async () => {
+  const circuit = await compileModel(model, { calibration, outputs: 'hashed', compareWithOnnxRuntime: false })
+  const hashed = await createArtifacts({ circuit, ptauPath, ceremony: transcript, contributors: [{ name: 'carol' }], beacon, dir: join(dir, 'models', `${circuit.cid}-hashed`) })
+  const r = await prover.prove(hashed, input)
+  assert.equal(r.publicSignals.length, 3)
+  assert.deepEqual(r.output, result.output, 'same integer output as the public-output circuit')
+  const base = { vk: hashed.manifest.verifierKey, input, output: r.output, proof: r.proof, publicSignals: r.publicSignals }
+  assert.equal((await verifyZkResult(base)).ok, true)
+  const out = structuredClone(r.output)
+  out.output!.data[2] = (out.output!.data[2] as number) - 1
+  const v = await verifyZkResult({ ...base, output: out })
+  assert.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.check), ['output'])
+  hashedResult = { artifacts: hashed, result: r }
+})
+
+let hashedResult: { artifacts: ZkArtifacts; result: ZkProveResult } | null = null
+
 test('the exported Solidity verifier accepts the real proof on anvil and rejects a tampered one', async () => {
   const { bytecode } = compileSolidityVerifier(readFileSync(join(artifacts.dir, 'Verifier.sol'), 'utf8'))
   const chain = await startAnvil()
@@ -120,6 +137,14 @@ test('the exported Solidity verifier accepts the real proof on anvil and rejects
     const signals = [...result.publicSignals]
     signals[2] = String(BigInt(signals[2]!) + 1n)
     assert.equal(BigInt(await chain.call(address, verifyProofCalldata(result.proof, signals))), 0n)
+    if (hashedResult) {
+      const { bytecode: b2 } = compileSolidityVerifier(readFileSync(join(hashedResult.artifacts.dir, 'Verifier.sol'), 'utf8'))
+      const a2 = await chain.deploy(b2)
+      const data = verifyProofCalldata(hashedResult.result.proof, hashedResult.result.publicSignals)
+      assert.equal(BigInt(await chain.call(a2, data)), 1n)
+      const gasHashed = await chain.gasUsed(a2, data)
+      assert.ok(gasHashed < gas - 10_000, `hashed outputs: ${gasHashed} gas vs ${gas}`)
+    }
   } finally {
     await chain.stop()
   }

@@ -6,7 +6,7 @@ import { VerityError } from '@verity/protocol'
 import { buildModel, buildMlp, floatTensor, int64Tensor, seededRandom } from '@verity/onnx'
 import {
   BuildCs, WitnessCs, compileModel, executePlan, firstViolatedConstraint, hashInputBytes, parseGraph, publicSignalCount, quantizeInput,
-  writeR1cs, writeWtns, zkmlCircuit, zkProofHash, checkSetupPolicy, FIELD_MODULUS,
+  writeR1cs, writeWtns, zkmlCircuit, zkProofHash, checkSetupPolicy, hashOutputValues, FIELD_MODULUS,
 } from './index.ts'
 import { hashInputGadget, poseidon16Gadget } from './poseidonGadget.ts'
 
@@ -127,6 +127,23 @@ test('an MLP compiles to a small circuit whose cost is in requantization, not in
   assert.ok(c.costs.find((x) => x.node === 'r0')!.constraints > 0)
   assert.equal(c.publicSignals, publicSignalCount(c.plan))
   assert.equal(c.plan.input.zeroPoint, 128, 'inputs with negatives quantize around 128')
+})
+
+test("outputs: 'hashed' commits to the outputs with one Poseidon signal", async () => {
+  const model = buildMlp({ name: 'h', sizes: [8, 8, 5], seed: 4 })
+  const r = seededRandom(1)
+  const calibration = Array.from({ length: 10 }, () => Array.from({ length: 8 }, () => r()))
+  const c = await compileModel(model, { calibration, outputs: 'hashed', compareWithOnnxRuntime: false })
+  assert.equal(c.publicSignals, 3)
+  assert.equal(c.plan.outputCommitment, 'poseidon')
+  const build = new BuildCs(3)
+  zkmlCircuit(build, c.plan, BigInt(c.modelTag), null)
+  const bytes = quantizeInput(calibration[0]!, c.plan.input.scale, c.plan.input.zeroPoint)
+  const { witness, publicSignals, outputs } = executePlan(c.plan, BigInt(c.modelTag), bytes)
+  assert.equal(firstViolatedConstraint(build.finish(), witness), -1)
+  assert.equal(outputs.length, 5)
+  assert.equal(publicSignals[2], hashOutputValues(outputs))
+  assert.notEqual(hashOutputValues([...outputs.slice(0, 4), outputs[4]! + 1n]), publicSignals[2])
 })
 
 test('unsupported operators and shapes fail with the op, the node and the supported set', () => {
