@@ -25,7 +25,7 @@ export const errorCatalogue = {
   VERIFICATION_FAILED: { status: 422, hint: 'The result does not verify: do not use its output.' },
   INTERNAL: { status: 500, hint: 'An unexpected error; the node logs carry the details.' },
   // @verity/zk (ZKML circuits, setup and proofs)
-  UNSUPPORTED_OPERATOR: { status: 422, hint: 'ZKML proves Gemm, MatMul, Add, Conv, Relu, MaxPool, AveragePool, Flatten, Reshape and folded BatchNormalization; serve other models in VANILLA, TEE or QUORUM mode.' },
+  UNSUPPORTED_OPERATOR: { status: 422, hint: 'ZKML proves Gemm, MatMul, Add, Conv, Relu, LeakyRelu, MaxPool, AveragePool, Flatten, Reshape and folded BatchNormalization; serve other models in VANILLA, TEE or QUORUM mode.' },
   CIRCUIT_TOO_LARGE: { status: 422, hint: 'Run a ceremony at the power the circuit needs, shrink the model, or use QUORUM or TEE mode (beyond about 2^20 constraints proving gets slow).' },
   SETUP_MISSING: { status: 409, hint: 'Run the ZK setup for this model (compile, then the ceremony and phase 2) before proving.' },
   INVALID_PROOF: { status: 422, hint: 'The proof or its public signals are corrupt or malformed; ask the node for a fresh result.' },

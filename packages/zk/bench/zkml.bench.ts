@@ -22,17 +22,19 @@ export default async function zkmlBench(ctx: BenchContext): Promise<void> {
   const { test } = loadMnist()
   const calibration = test.slice(0, 200).map((s) => s.x)
   const evaluation = test.slice(200, ctx.quick ? 400 : 1000)
-  const models = ctx.quick ? ['mlp'] : ['mlp', 'cnn']
+  // [label, model file, output commitment]: 'hashed' trades on-chain readable outputs for gas.
+  const models: Array<[string, string, 'public' | 'hashed']> = [['mlp', 'mlp', 'public'], ['mlp (hashed outputs)', 'mlp', 'hashed']]
+  if (!ctx.quick) models.push(['cnn', 'cnn', 'public'])
   const rows: Array<Array<string | number>> = []
   const layerRows: Array<Array<string | number>> = []
   const prover = createProver({ workers: 1 })
   const chain = await startAnvil()
   try {
     const circuits: Array<[string, ZkCircuit]> = []
-    for (const name of models) {
-      const onnx = readFileSync(join(root, 'models', `mnist-${name}.onnx`))
+    for (const [name, file, outputs] of models) {
+      const onnx = readFileSync(join(root, 'models', `mnist-${file}.onnx`))
       ctx.progress(`${name}: compiling`)
-      const circuit = await compileModel(onnx, { calibration, evaluation: evaluation.map((s) => s.x), onProgress: (p) => p.stage !== 'agreement' && ctx.progress(`${name}: ${p.message}`) })
+      const circuit = await compileModel(onnx, { calibration, evaluation: evaluation.map((s) => s.x), outputs, onProgress: (p) => p.stage !== 'agreement' && ctx.progress(`${name}: ${p.message}`) })
       for (const c of circuit.costs) layerRows.push([name, c.node, c.constraints])
       circuits.push([name, circuit])
     }
@@ -40,7 +42,7 @@ export default async function zkmlBench(ctx: BenchContext): Promise<void> {
     const powers = [...new Set(circuits.map(([, c]) => c.power))].sort((a, b) => a - b)
     const { ptauPath, transcript, ms: ceremonyMs } = await benchCeremony(powers.at(-1)!, powers, ctx.progress)
     for (const [name, circuit] of circuits) {
-      const dir = join(dataDir, 'models', circuit.cid)
+      const dir = join(dataDir, 'models', `${circuit.cid}-${circuit.plan.outputCommitment}`)
       let artifacts: ZkArtifacts
       let phase2Ms = Number.NaN
       try {

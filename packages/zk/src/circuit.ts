@@ -147,6 +147,20 @@ function runOp<L>(cs: Cs<L>, op: QOp, values: Map<string, L[]>): L[] {
           const r = cs.wire(() => cs.value(sign) * cs.value(mag))
           cs.enforce(sign, mag, r)
           out.push(r)
+        } else if (op.leaky) {
+          // Both branches are proven; the sign bit of v picks one: out = qn + s·(q - qn).
+          const q = cs.dot(bits.slice(k).map((_, i) => 1n << BigInt(i)), bits.slice(k), -(1n << BigInt(K - 1 - k)))
+          const a = BigInt(op.leaky.a)
+          const kt = k + op.leaky.t
+          const K2 = op.leaky.K[e]!
+          const v2 = cs.dot(op.m.map((row) => BigInt(row[e]!) * a), ins.map((t) => t[e]!), 1n << BigInt(kt - 1))
+          const bits2 = decompose(cs, v2, K2, `${op.node}[${e}] (negative branch)`)
+          const qn = cs.dot(bits2.slice(kt).map((_, i) => 1n << BigInt(i)), bits2.slice(kt), -(1n << BigInt(K2 - 1 - kt)))
+          const sign = bits[K - 1]!
+          const diff = cs.sub(q, qn)
+          const pick = cs.wire(() => cs.value(sign) * cs.value(diff))
+          cs.enforce(sign, diff, pick)
+          out.push(materialize(cs, cs.add(qn, pick)))
         } else {
           const q = cs.dot(bits.slice(k).map((_, i) => 1n << BigInt(i)), bits.slice(k), -(1n << BigInt(K - 1 - k)))
           out.push(materialize(cs, q))

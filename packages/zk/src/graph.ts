@@ -7,7 +7,7 @@ import { VerityError } from '@verity/protocol'
 import { decodeModel, type AttributeProto, type NodeProto, type TensorProto } from '@verity/onnx'
 
 export const supportedOperators = [
-  'Gemm', 'MatMul', 'Add', 'Conv', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
+  'Gemm', 'MatMul', 'Add', 'Conv', 'Relu', 'LeakyRelu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
   'BatchNormalization', 'Dropout', 'Identity', 'Constant',
 ] as const
 
@@ -17,6 +17,7 @@ export type FOp =
   | { kind: 'dense'; node: string; input: string; output: string; inF: number; outF: number; W: Float64Array; b: Float64Array }
   | { kind: 'conv'; node: string; input: string; output: string; inC: number; outC: number; kh: number; kw: number; strides: [number, number]; pads: [number, number, number, number]; W: Float64Array; b: Float64Array }
   | { kind: 'relu'; node: string; input: string; output: string }
+  | { kind: 'leakyrelu'; node: string; input: string; output: string; alpha: number }
   | ({ kind: 'maxpool' | 'avgpool'; node: string; input: string; output: string; countIncludePad: boolean } & Window)
   | { kind: 'reshape'; node: string; input: string; output: string }
   | { kind: 'add'; node: string; a: string; b: string; output: string }
@@ -202,6 +203,9 @@ export function parseGraph(bytes: Uint8Array): FGraph {
         emit({ kind: 'add', node: name, a: resolve(l), b: resolve(r), output: out }, sa)
         break
       }
+      case 'LeakyRelu':
+        emit({ kind: 'leakyrelu', node: name, input: resolve(ins[0]!), output: out, alpha: attrFloat(a, 'alpha', 0.01) }, shapeOf(ins[0]!, node))
+        break
       case 'Relu':
         emit({ kind: 'relu', node: name, input: resolve(ins[0]!), output: out }, shapeOf(ins[0]!, node))
         break
@@ -280,6 +284,9 @@ export function runFloat(g: FGraph, input: Float64Array): Map<string, Float64Arr
       }
       case 'relu':
         vals.set(op.output, vals.get(op.input)!.map((v) => Math.max(0, v)))
+        break
+      case 'leakyrelu':
+        vals.set(op.output, vals.get(op.input)!.map((v) => (v >= 0 ? v : op.alpha * v)))
         break
       case 'maxpool': case 'avgpool': {
         const x = vals.get(op.input)!

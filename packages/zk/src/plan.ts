@@ -17,9 +17,12 @@ import { convForEach, poolForEach, runFloat, type FGraph, type FOp, type Window 
 export type QOp =
   | { kind: 'dense'; node: string; input: string; output: string; inF: number; outF: number; W: number[]; b: string[] }
   | { kind: 'conv'; node: string; input: string; output: string; inC: number; inH: number; inW: number; outC: number; OH: number; OW: number; kh: number; kw: number; strides: [number, number]; pads: [number, number, number, number]; W: number[]; b: string[] }
-  | { kind: 'requant'; node: string; inputs: string[]; output: string; m: string[][]; k: number; K: number[]; relu: boolean }
+  | { kind: 'requant'; node: string; inputs: string[]; output: string; m: string[][]; k: number; K: number[]; relu: boolean; leaky?: LeakyBranch | undefined }
   | ({ kind: 'maxpool' | 'sumpool'; node: string; input: string; output: string; C: number; H: number; W: number; OH: number; OW: number; K: number; countIncludePad: boolean } & Window)
   | { kind: 'reshape'; node: string; input: string; output: string }
+
+/** LeakyRelu's negative branch: q' = floor((Σ acc·m·a + 2^(k+t-1)) / 2^(k+t)), a = round(alpha · 2^t). */
+export type LeakyBranch = { a: string; t: number; K: number[] }
 
 export type LayerReport = { node: string; op: string; output: string; elements: number; scale: number; bound: string; bits: number }
 
@@ -87,7 +90,7 @@ export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitmen
   }
 
   /** Emits a requantization of `inputs` (summed) to one target scale; returns the new tensor name. */
-  const requant = (node: string, inputs: string[], target: number, relu: boolean, output?: string): string => {
+  const requant = (node: string, inputs: string[], target: number, relu: boolean, output?: string, alpha?: number): string => {
     const ts = inputs.map((n) => tensors.get(n)!)
     const n = ts[0]!.bound.length
     let maxM = 0
@@ -104,9 +107,22 @@ export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitmen
       bound.push((v >> BigInt(k)) + 1n)
     }
     const out = output ?? `${inputs[0]}\u0000q${fresh++}`
+    let leaky: LeakyBranch | undefined
+    if (alpha !== undefined) {
+      const t = 12
+      const a = BigInt(Math.round(alpha * 2 ** t))
+      const half2 = 1n << BigInt(k + t - 1)
+      const K2: number[] = []
+      for (let e = 0; e < n; e++) {
+        let v = half2
+        for (let j = 0; j < ts.length; j++) v += ts[j]!.bound[e]! * abs(m[j]![e]! * a)
+        K2.push(Math.max(bitLength(v) + 1, k + t + 1))
+      }
+      leaky = { a: a.toString(), t, K: K2 }
+    }
     tensors.set(out, { scale: new Float64Array(n).fill(target), bound })
-    ops.push({ kind: 'requant', node, inputs, output: out, m: m.map((r) => r.map(String)), k, K, relu })
-    record(node, relu ? 'Requant+Relu' : 'Requant', out, Math.max(...K))
+    ops.push({ kind: 'requant', node, inputs, output: out, m: m.map((r) => r.map(String)), k, K, relu, leaky })
+    record(node, leaky ? 'Requant+LeakyRelu' : relu ? 'Requant+Relu' : 'Requant', out, Math.max(...K) + (leaky ? Math.max(...leaky.K) : 0))
     return out
   }
 
@@ -173,6 +189,10 @@ export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitmen
         // Relu of small values at one scale is exact with m = 1; otherwise requantize to the calibrated range.
         if (uniform(t.scale) && maxOf(t.bound) <= SMALL) requant(op.node, [op.input], t.scale[0]!, true, op.output)
         else requant(op.node, [op.input], maxAbs(op.output) / 255, true, op.output)
+        break
+      }
+      case 'leakyrelu': {
+        requant(op.node, [op.input], maxAbs(op.output) / 127, false, op.output, op.alpha)
         break
       }
       case 'add': {

@@ -81,7 +81,7 @@ function tinyCnn(): Uint8Array {
       { op: 'Relu', inputs: ['bn'], outputs: ['r1'] },
       { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
       { op: 'Conv', inputs: ['p1', 'k2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } },
-      { op: 'Relu', inputs: ['c2'], outputs: ['r2'] },
+      { op: 'LeakyRelu', inputs: ['c2'], outputs: ['r2'], attrs: { alpha: 0.1 } },
       { op: 'Conv', inputs: ['r2', 'k3'], outputs: ['c3'] },
       { op: 'Add', inputs: ['c3', 'r2'], outputs: ['s'] },
       { op: 'AveragePool', inputs: ['s'], outputs: ['p2'], attrs: { kernel_shape: [1, 1] } },
@@ -91,7 +91,7 @@ function tinyCnn(): Uint8Array {
   })
 }
 
-test('a CNN with Conv (padding, stride), BatchNorm, MaxPool, AveragePool, Add, Reshape compiles; witnesses satisfy the R1CS and match onnxruntime', async () => {
+test('a CNN with Conv (padding, stride), BatchNorm, MaxPool, LeakyRelu, AveragePool, Add, Reshape compiles; witnesses satisfy the R1CS and match onnxruntime', async () => {
   const model = tinyCnn()
   const r = seededRandom(3)
   const calibration = Array.from({ length: 40 }, () => Array.from({ length: 64 }, () => r()))
@@ -100,7 +100,7 @@ test('a CNN with Conv (padding, stride), BatchNorm, MaxPool, AveragePool, Add, R
   assert.equal(c.agreement.reference, 'onnxruntime')
   assert.ok(c.agreement.argmaxAgreement >= 0.9, `argmax agreement ${c.agreement.argmaxAgreement}`)
   assert.ok(progress.includes('constraints') && progress.includes('agreement'))
-  assert.ok(c.layers.some((l) => l.op === 'MaxPool') && c.layers.some((l) => l.op === 'Conv'))
+  assert.ok(c.layers.some((l) => l.op === 'MaxPool') && c.layers.some((l) => l.op === 'Conv') && c.layers.some((l) => l.op === 'Requant+LeakyRelu'))
   const build = new BuildCs(c.publicSignals)
   zkmlCircuit(build, c.plan, BigInt(c.modelTag), null)
   const r1cs = build.finish()
