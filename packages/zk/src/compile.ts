@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { cidForBytes, parseCid, VerityError } from '@verity/protocol'
 import { BuildCs, WitnessCs } from './cs.ts'
 import { writeR1cs } from './formats.ts'
-import { parseGraph } from './graph.ts'
+import { parseGraph, poolForEach } from './graph.ts'
 import { buildPlan, calibrate, quantizeInput, type LayerReport, type Plan } from './plan.ts'
 import { modelTagFromDigest, publicSignalCount, zkmlCircuit } from './circuit.ts'
 
@@ -23,6 +23,11 @@ export type CompileModelParameters = {
    * 'hashed': one public signal, the Poseidon hash of the outputs (about 6,500 gas less per output).
    */
   outputs?: 'public' | 'hashed' | undefined
+  /**
+   * Largest Groth16 domain (power of two) to accept, default 20: beyond about 2^20 constraints
+   * proving takes minutes and keys gigabytes, and QUORUM or TEE mode serve the model better.
+   */
+  maxPower?: number | undefined
   /** Compare with onnxruntime (default true when onnxruntime-node can be loaded). */
   compareWithOnnxRuntime?: boolean | undefined
 }
@@ -82,6 +87,12 @@ export async function compileModel(onnx: Uint8Array, p: CompileModelParameters):
   const plan = buildPlan(g, stats, p.outputs === 'hashed' ? 'poseidon' : 'public')
   const modelTag = modelTagFromDigest(parseCid(cid).digest)
   const nPublic = publicSignalCount(plan)
+  const estimate = estimateConstraints(plan)
+  const maxPower = p.maxPower ?? 20
+  if (powerFor(estimate, nPublic) > maxPower) {
+    const needed = powerFor(estimate, nPublic)
+    throw new VerityError('CIRCUIT_TOO_LARGE', `Model ${cid} needs about ${estimate.toLocaleString('en-US')} constraints (powers of tau 2^${needed}), above the limit 2^${maxPower}.${needed > 20 ? ' Beyond about 2^20 constraints, serve it in QUORUM or TEE mode.' : ` Raise maxPower and run a ceremony at power ${needed}.`}`, { details: { cid, constraints: estimate, needed, maxPower } })
+  }
   progress({ stage: 'constraints', done: 0, total: 1, message: 'building constraints' })
   const cs = new BuildCs(nPublic)
   const costs = new Map<string, number>()
@@ -89,6 +100,7 @@ export async function compileModel(onnx: Uint8Array, p: CompileModelParameters):
   const r1cs = cs.finish()
   const r1csBytes = writeR1cs(r1cs)
   const constraints = r1cs.constraints.length
+  if (constraints !== estimate) throw new VerityError('INTERNAL', `Constraint estimate ${estimate} differs from the circuit's ${constraints}.`, { details: { estimate, constraints } })
   progress({ stage: 'constraints', done: 1, total: 1, message: `${constraints} constraints, ${r1cs.nWires} wires` })
 
   const evaluation = (p.evaluation ?? p.calibration).map((x) => Float64Array.from(x))
@@ -98,6 +110,24 @@ export async function compileModel(onnx: Uint8Array, p: CompileModelParameters):
     power: powerFor(constraints, nPublic), costs: [...costs].map(([node, c]) => ({ node, constraints: c })),
     layers: plan.layers, agreement, timings: { compileMs: performance.now() - t0 },
   }
+}
+
+/** Constraint count of a plan's circuit without building it (exact; checked by the tests). */
+export function estimateConstraints(plan: Plan): number {
+  const nIn = plan.input.shape.reduce((a, b) => a * b, 1)
+  const nOut = plan.outputs.reduce((n, o) => n + o.shape.reduce((a, b) => a * b, 1), 0)
+  let n = 9 * nIn
+  for (const op of plan.ops) {
+    if (op.kind === 'requant') {
+      for (let e = 0; e < op.K.length; e++) n += op.K[e]! + 1 + 1 + (op.leaky ? op.leaky.K[e]! + 1 + 1 : 0)
+    } else if (op.kind === 'maxpool') {
+      poolForEach(op, op.C, op.H, op.W, op.OH, op.OW, (_i, taps) => { n += (taps.length - 1) * (op.K + 2) })
+    }
+  }
+  const hashes = (elements: number) => Math.ceil(elements / 15) * 612
+  n += hashes(Math.ceil(nIn / 31))
+  n += plan.outputCommitment === 'poseidon' ? hashes(nOut) + 3 : nOut + 2
+  return n
 }
 
 const argmax = (v: ArrayLike<number>) => {

@@ -4,7 +4,7 @@
  * ceremony, prove inferences with snarkjs, and verify them offline or with a Solidity contract.
  * The browser-safe verification path is in verify.ts (also exported as `@verity/zk/verify`).
  */
-export { compileModel, executePlan, dequantizeOutputs, powerFor, type CompileModelParameters, type CompileProgress, type ZkCircuit, type Agreement } from './compile.ts'
+export { compileModel, executePlan, dequantizeOutputs, powerFor, estimateConstraints, type CompileModelParameters, type CompileProgress, type ZkCircuit, type Agreement } from './compile.ts'
 export { parseGraph, supportedOperators, type FGraph, type FOp } from './graph.ts'
 export { buildPlan, calibrate, quantizeInput, type Plan, type QOp, type LayerReport } from './plan.ts'
 export { zkmlCircuit, publicSignalCount, modelTagFromDigest } from './circuit.ts'

@@ -146,6 +146,36 @@ test("outputs: 'hashed' commits to the outputs with one Poseidon signal", async 
   assert.notEqual(hashOutputValues([...outputs.slice(0, 4), outputs[4]! + 1n]), publicSignals[2])
 })
 
+test('a model too large for the limit fails before building, naming the power it needs', async () => {
+  const model = buildMlp({ name: 'wide', sizes: [256, 512, 10], seed: 1 })
+  await assert.rejects(compileModel(model, { calibration: [Array.from({ length: 256 }, () => 0.5)], maxPower: 12, compareWithOnnxRuntime: false }),
+    (e: unknown) => e instanceof VerityError && e.code === 'CIRCUIT_TOO_LARGE' && /2\^1[3-9]/.test(e.message) && /maxPower/.test(e.message))
+  // 120,000 input bytes alone need 1.08 M range-check constraints: past 2^20.
+  const huge = buildMlp({ name: 'huge', sizes: [120_000, 2], seed: 1 })
+  await assert.rejects(compileModel(huge, { calibration: [Array.from({ length: 120_000 }, () => 0.5)], compareWithOnnxRuntime: false }),
+    (e: unknown) => e instanceof VerityError && e.code === 'CIRCUIT_TOO_LARGE' && /QUORUM or TEE/.test(e.message))
+})
+
+test('the verification path imports nothing Node-only (it must run in a browser bundle)', async () => {
+  const { readFileSync } = await import('node:fs')
+  for (const f of ['verify.ts', 'inputHash.ts']) {
+    const src = readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')
+    const imports = [...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]!)
+    assert.deepEqual(imports.filter((i) => i.startsWith('node:') || (i.startsWith('.') && !['./inputHash.ts'].includes(i))), [], f)
+  }
+})
+
+test('public API (snapshot)', async () => {
+  const api = Object.keys(await import('./index.ts')).sort()
+  assert.deepEqual(api, [
+    'BuildCs', 'FIELD_MODULUS', 'WitnessCs', 'buildPlan', 'calibrate', 'checkSetupPolicy', 'compileModel', 'compileSolidityVerifier', 'createArtifacts', 'createProver',
+    'dequantizeOutputs', 'estimateConstraints', 'executePlan', 'exportSolidityVerifier', 'firstViolatedConstraint', 'hashInputBytes', 'hashOutputValues', 'loadArtifacts', 'loadPtau',
+    'modelTagForCid', 'modelTagFromDigest', 'packBytes', 'parseGraph', 'powerFor', 'preparePhase2ForPowers', 'proveInProcess', 'publicSignalCount', 'quantizeInput',
+    'quantizeInputValues', 'readPlan', 'releaseZkResources', 'runCeremony', 'setupCircuit', 'startAnvil', 'supportedOperators', 'verifyProofCalldata', 'verifyZkResult', 'vkHash',
+    'writeR1cs', 'writeWtns', 'zkProofHash', 'zkmlCircuit',
+  ])
+})
+
 test('unsupported operators and shapes fail with the op, the node and the supported set', () => {
   const sig = buildModel({
     name: 's', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4] }],
