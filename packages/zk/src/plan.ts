@@ -13,6 +13,7 @@
  */
 import { VerityError } from '@verity/protocol'
 import { convForEach, poolForEach, runFloat, type FGraph, type FOp, type Window } from './graph.ts'
+import { quantizeInputValues } from './verify.ts'
 
 export type QOp =
   | { kind: 'dense'; node: string; input: string; output: string; inF: number; outF: number; W: number[]; b: string[] }
@@ -63,14 +64,8 @@ export function calibrate(g: FGraph, samples: readonly Float64Array[]): Map<stri
   return stats
 }
 
-export function quantizeInput(x: ArrayLike<number>, scale: number, zeroPoint: number): Uint8Array {
-  const out = new Uint8Array(x.length)
-  for (let i = 0; i < x.length; i++) {
-    const q = Math.round(x[i]! / scale) + zeroPoint
-    out[i] = Number.isNaN(q) ? zeroPoint : Math.min(255, Math.max(0, q))
-  }
-  return out
-}
+/** The input quantization (one definition, shared with the browser-safe verifier). */
+export const quantizeInput = quantizeInputValues
 
 export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitment: Plan['outputCommitment'] = 'public'): Plan {
   const maxAbs = (name: string) => stats.get(name) || 1
@@ -146,7 +141,6 @@ export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitmen
     return { Wq, sw }
   }
 
-  const floatOf = new Map<string, string>([[g.input.name, g.input.name]])
   for (const op of g.ops as FOp[]) {
     switch (op.kind) {
       case 'dense': case 'conv': {
@@ -234,7 +228,6 @@ export function buildPlan(g: FGraph, stats: Map<string, number>, outputCommitmen
         break
       }
     }
-    floatOf.set(op.output, op.output)
   }
   const outputs = g.outputs.map((o) => {
     const t = tensors.get(o.source)

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import * as snarkjs from 'snarkjs'
-import { VerityError, type TensorMapJson } from '@verity/protocol'
+import { VerityError, tensorFromJson, type TensorMapJson } from '@verity/protocol'
 import { executePlan } from './compile.ts'
 import { writeWtns } from './formats.ts'
 import { quantizeInput, type Plan } from './plan.ts'
@@ -47,7 +47,9 @@ function flatInput(plan: Plan, input: TensorMapJson | ArrayLike<number>): number
   else {
     const t = (input as TensorMapJson)[plan.input.name]
     if (!t) throw new VerityError('INVALID_INPUT', `The model's input is "${plan.input.name}"; got ${Object.keys(input).join(', ') || 'no tensors'}.`, { details: { input: plan.input.name } })
-    data = t.data
+    const tensor = tensorFromJson(t, plan.input.name)
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') throw new VerityError('INVALID_INPUT', `Input "${plan.input.name}" must be float32, got ${tensor.dtype}.`, { details: { input: plan.input.name } })
+    data = tensor.data
   }
   if (data.length !== n) throw new VerityError('INVALID_INPUT', `Input "${plan.input.name}" needs ${n} values (shape [${plan.input.shape}]), got ${data.length}.`, { details: { input: plan.input.name, expected: n, got: data.length } })
   return Array.from(data, (v, i) => {

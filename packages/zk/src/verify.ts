@@ -5,7 +5,7 @@
 import * as snarkjs from 'snarkjs'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { canonicalJson, parseCid, type TensorMapJson } from '@verity/protocol'
+import { canonicalJson, parseCid, tensorFromJson, type TensorMapJson } from '@verity/protocol'
 import { hashInputBytes, hashOutputValues } from './inputHash.ts'
 
 const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
@@ -146,7 +146,9 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
     const t = p.input[vk.input.name]
     if (!t) throw new Error(`no input tensor "${vk.input.name}"`)
     const n = vk.input.shape.reduce((a, b) => a * b, 1)
-    const data = t.data.map(Number)
+    const tensor = tensorFromJson(t, vk.input.name)
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') throw new Error(`input "${vk.input.name}" must be float32, got ${tensor.dtype}`)
+    const data = tensor.data
     if (data.length !== n) throw new Error(`input "${vk.input.name}" has ${data.length} values, the circuit takes ${n}`)
     inputHash = hashInputBytes(quantizeInputValues(data, vk.input.scale, vk.input.zeroPoint))
   } catch (error) {
