@@ -221,3 +221,41 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
   })
   return done()
 }
+
+/** The `proof` field of a ZKML InferenceResult (protocol result.ts). */
+export type ZkResultProof = {
+  system: 'groth16-bn254'
+  proof: Groth16Proof
+  publicSignals: string[]
+  /** sha2-256 of the verification key the node proved with (must match the model release's). */
+  vkHash: string
+}
+
+/**
+ * Checks the ZKML part of an InferenceResult: the receipt's proofHash commits to this proof and
+ * these signals, and `verifyZkResult` passes. Returns one CheckOutcome-shaped summary plus details.
+ */
+export async function verifyZkInferenceResult(
+  result: { model: string; input: TensorMapJson; output: TensorMapJson; receipt: { mode: string; proofHash: string }; proof?: unknown },
+  vk: ZkVerifierKey,
+): Promise<{ check: 'mode'; ok: boolean; message: string; checks: ZkCheck[] }> {
+  const p = result.proof as ZkResultProof | undefined
+  if (result.receipt.mode !== 'ZKML' || !p || p.system !== 'groth16-bn254') {
+    return { check: 'mode', ok: false, message: 'The result is not a ZKML result with a Groth16 proof attached.', checks: [] }
+  }
+  let hash = ''
+  try {
+    hash = zkProofHash(p.proof, p.publicSignals)
+  } catch (error) {
+    return { check: 'mode', ok: false, message: `The attached proof is malformed: ${(error as Error).message}.`, checks: [] }
+  }
+  if (hash !== result.receipt.proofHash) {
+    return { check: 'mode', ok: false, message: `The receipt's proof hash ${short(result.receipt.proofHash)} does not commit to the attached proof (${short(hash)}).`, checks: [] }
+  }
+  const v = await verifyZkResult({ vk, model: result.model, expectedVkHash: p.vkHash === vk.vkHash ? undefined : p.vkHash, input: result.input, output: result.output, proof: p.proof, publicSignals: p.publicSignals })
+  const failed = v.checks.filter((c) => !c.ok)
+  return {
+    check: 'mode', ok: v.ok, checks: v.checks,
+    message: v.ok ? `Mode ZKML: ${v.checks.at(-1)!.message}` : `Mode ZKML: ${failed.map((c) => c.message).join(' ')}`,
+  }
+}

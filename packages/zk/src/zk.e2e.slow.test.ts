@@ -8,9 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildMlp, seededRandom } from '@verity/onnx'
-import { VerityError, cidForBytes, type TensorMapJson } from '@verity/protocol'
 import {
-  compileModel, createArtifacts, createProver, loadArtifacts, releaseZkResources, runCeremony, setupCircuit, verifyZkResult, zkProofHash,
+  VerityError, cidDigest, cidForBytes, generatePrivateKey, hashTensorSet, privateKeyToAddress, signReceipt, tensorMapFromJson, verifyInferenceResult, type TensorMapJson,
+} from '@verity/protocol'
+import {
+  compileModel, createArtifacts, createProver, loadArtifacts, releaseZkResources, runCeremony, setupCircuit, verifyZkInferenceResult, verifyZkResult, zkProofHash,
   compileSolidityVerifier, startAnvil, verifyProofCalldata, type ZkArtifacts, type ZkProveResult, type CeremonyTranscript,
 } from './index.ts'
 
@@ -57,6 +59,25 @@ test('a proof from the worker verifies offline, and its output is the integer re
   assert.match(v.checks.at(-1)!.message, /produced exactly this output/)
   assert.equal(result.output.output!.dtype, 'int32')
   assert.match(zkProofHash(result.proof, result.publicSignals), /^0x[0-9a-f]{64}$/)
+})
+
+test('a signed ZKML InferenceResult verifies with the protocol checks plus the ZK mode checks', async () => {
+  const key = generatePrivateKey()
+  const receipt = {
+    requestId: `0x${'11'.repeat(32)}` as const, modelDigest: cidDigest(artifacts.manifest.cid), inputHash: hashTensorSet(tensorMapFromJson(input)),
+    outputHash: hashTensorSet(tensorMapFromJson(result.output)), mode: 'ZKML' as const, proofHash: zkProofHash(result.proof, result.publicSignals),
+    node: privateKeyToAddress(key), timestamp: 1_700_000_000, chainId: 31337,
+  }
+  const inference = {
+    version: 1 as const, model: artifacts.manifest.cid, input, output: result.output, receipt, signature: signReceipt(receipt, key),
+    proof: { system: 'groth16-bn254' as const, proof: result.proof, publicSignals: result.publicSignals, vkHash: artifacts.manifest.vkHash },
+  }
+  const zk = await verifyZkInferenceResult(inference, artifacts.manifest.verifierKey)
+  assert.equal(zk.ok, true, zk.message)
+  const all = verifyInferenceResult(inference, { modeVerifier: () => zk })
+  assert.equal(all.ok, true, JSON.stringify(all.checks))
+  const swapped = { ...inference, proof: { ...inference.proof, publicSignals: [...result.publicSignals].reverse() } }
+  assert.match((await verifyZkInferenceResult(swapped, artifacts.manifest.verifierKey)).message, /does not commit/)
 })
 
 test('tampering with an output value, the input, the proof, the model CID or the vk fails the named check', async () => {

@@ -171,7 +171,7 @@ test('public API (snapshot)', async () => {
     'BuildCs', 'FIELD_MODULUS', 'WitnessCs', 'buildPlan', 'calibrate', 'checkSetupPolicy', 'compileModel', 'compileSolidityVerifier', 'createArtifacts', 'createProver',
     'dequantizeOutputs', 'estimateConstraints', 'executePlan', 'exportSolidityVerifier', 'firstViolatedConstraint', 'hashInputBytes', 'hashOutputValues', 'loadArtifacts', 'loadPtau',
     'modelTagForCid', 'modelTagFromDigest', 'packBytes', 'parseGraph', 'powerFor', 'preparePhase2ForPowers', 'proveInProcess', 'publicSignalCount', 'quantizeInput',
-    'quantizeInputValues', 'readPlan', 'releaseZkResources', 'runCeremony', 'setupCircuit', 'startAnvil', 'supportedOperators', 'verifyProofCalldata', 'verifyZkResult', 'vkHash',
+    'quantizeInputValues', 'readPlan', 'releaseZkResources', 'runCeremony', 'setupCircuit', 'startAnvil', 'supportedOperators', 'verifyProofCalldata', 'verifyZkInferenceResult', 'verifyZkResult', 'vkHash',
     'writeR1cs', 'writeWtns', 'zkProofHash', 'zkmlCircuit',
   ])
 })
