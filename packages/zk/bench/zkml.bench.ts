@@ -35,7 +35,7 @@ export default async function zkmlBench(ctx: BenchContext): Promise<void> {
       const onnx = readFileSync(join(root, 'models', `mnist-${file}.onnx`))
       ctx.progress(`${name}: compiling`)
       const circuit = await compileModel(onnx, { calibration, evaluation: evaluation.map((s) => s.x), outputs, onProgress: (p) => p.stage !== 'agreement' && ctx.progress(`${name}: ${p.message}`) })
-      for (const c of circuit.costs) layerRows.push([name, c.node, c.constraints])
+      for (const c of circuit.costs) layerRows.push([name, c.node, String(c.constraints)])
       circuits.push([name, circuit])
     }
     // One phase-1 ceremony at the largest power serves every model (each gets its own phase 2).
@@ -83,10 +83,10 @@ export default async function zkmlBench(ctx: BenchContext): Promise<void> {
       const gas = await chain.gasUsed(address, calldata)
       const a = circuit.agreement
       rows.push([
-        name, circuit.constraints, `2^${circuit.power}`, (circuit.timings.compileMs / 1000).toFixed(1),
+        name, String(circuit.constraints), `2^${circuit.power}`, (circuit.timings.compileMs / 1000).toFixed(1),
         Number.isNaN(ceremonyMs) ? 'cached' : (ceremonyMs / 1000).toFixed(1), Number.isNaN(phase2Ms) ? 'cached' : (phase2Ms / 1000).toFixed(1),
         summarize(witness).p50.toFixed(0), cold.timings.totalMs.toFixed(0), summarize(warm).p50.toFixed(0), summarize(verifyMs).p50.toFixed(1),
-        256, gas, `${(a.argmaxAgreement * 100).toFixed(1)}% of ${a.samples}`, a.maxAbsError.toFixed(3),
+        '256', String(gas), `${(a.argmaxAgreement * 100).toFixed(1)}% of ${a.samples}`, a.maxAbsError.toFixed(3),
       ])
     }
   } finally {
