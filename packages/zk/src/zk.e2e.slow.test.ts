@@ -98,7 +98,8 @@ test('tampering with an output value, the input, the proof, the model CID or the
   const signals = [...result.publicSignals]
   signals[2] = String(BigInt(signals[2]!) + 1n)
   const both = structuredClone(result.output)
-  both.output!.data[0] = (both.output!.data[0] as number) + 1
+  const bothData = (both.output as { data: number[] }).data
+  bothData[0] = bothData[0]! + 1
   assert.deepEqual(await failed({ output: both, publicSignals: signals }), ['proof'], 'output and signals changed together: only the pairing check can tell')
 
   const proof = structuredClone(result.proof)
@@ -140,7 +141,8 @@ test("a circuit with hashed outputs proves with 3 public signals and still catch
   const base = { vk: hashed.manifest.verifierKey, input, output: r.output, proof: r.proof, publicSignals: r.publicSignals }
   assert.equal((await verifyZkResult(base)).ok, true)
   const out = structuredClone(r.output)
-  out.output!.data[2] = (out.output!.data[2] as number) - 1
+  const outData = (out.output as { data: number[] }).data
+  outData[2] = outData[2]! - 1
   const v = await verifyZkResult({ ...base, output: out })
   assert.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.check), ['output'])
   hashedResult = { artifacts: hashed, result: r }
