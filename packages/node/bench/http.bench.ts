@@ -38,7 +38,7 @@ export default async function run(ctx: BenchContext): Promise<void> {
     const client = createClient({ url: node.url })
     const rows: Array<Array<string | number>> = []
     const total = ctx.quick ? 40 : 200
-    for (const repo of ['verity/wide-mlp', 'paddleocr/text-recognizer', 'verity/tiny-mlp']) {
+    for (const repo of ['verity/conv-net', 'paddleocr/text-recognizer', 'verity/wide-mlp']) {
       const sample = sampleModel(repo)
       const bytes = sample.bytes()
       const input = sample.exampleInput()
