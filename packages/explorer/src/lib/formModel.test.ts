@@ -58,7 +58,7 @@ test('bad data gets one message per field: empty, not JSON, ragged, wrong shape;
   const wrong = buildInferInput({ fields: [{ ...a!, data: '[[1, 2, 3]]' }] })
   assert.ok(!wrong.ok && /has shape \[1, 3\] \(3 elements\), but the form says \[1, 4\]/.test(wrong.errors.input!))
   const flat = buildInferInput({ fields: [{ ...a!, data: '[1, 2, 3, 4]' }] })
-  assert.ok(flat.ok && flat.input.input!.data.length === 4)
+  assert.ok(flat.ok && 'data' in flat.input.input! && flat.input.input.data.length === 4)
 })
 
 test('nest reshapes row-major data', () => {
