@@ -170,7 +170,8 @@ test('verify page: a pasted tampered result names the failing check; a dropped g
   const result = await inferViaApi()
   await page.goto(`${node.url}/verify`)
   const tampered = structuredClone(result)
-  tampered.output.output!.data[1] = Number(tampered.output.output!.data[1]) + 1
+  const values = (tampered.output.output as { data: unknown[] }).data
+  values[1] = Number(values[1]) + 1
   await page.getByLabel('Result JSON').fill(JSON.stringify(tampered, null, 2))
   await page.getByRole('button', { name: 'Verify' }).click()
   await page.locator('[data-verdict="failed"]').waitFor()

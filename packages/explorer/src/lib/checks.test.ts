@@ -33,7 +33,7 @@ test('a genuine result is verified, each check named in plain words', () => {
 
 test('a changed output fails the output check by name, and the verdict says so', () => {
   const r = signed()
-  r.output.output!.data[0] = 0.75
+  ;(r.output.output as { data: unknown[] }).data[0] = 0.75
   const v = verifyForDisplay(r)
   assert.equal(v.status, 'failed')
   assert.equal(status(v)['output-hash'], 'fail')

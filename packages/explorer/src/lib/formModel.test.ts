@@ -37,9 +37,9 @@ test('fill example produces nested arrays of the field shape that build into a v
   const built = buildInferInput(model)
   assert.ok(built.ok)
   assert.deepEqual(built.input.input!.shape, [2, 4])
-  assert.equal(built.input.input!.data.length, 8)
+  assert.equal((built.input.input as { data: unknown[] }).data.length, 8)
   assert.equal(built.input.ids!.dtype, 'int64')
-  assert.ok(built.input.ids!.data.every((v) => Number.isInteger(v)))
+  assert.ok((built.input.ids as { data: unknown[] }).data.every((v) => Number.isInteger(v)))
 })
 
 test('fill example refuses absurd sizes with a message naming the input', () => {
