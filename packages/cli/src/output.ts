@@ -63,3 +63,15 @@ export function progress(label: string): { update: (done: number, total: number 
     stop() {},
   }
 }
+
+/** Waits for Ctrl-C (SIGINT) or SIGTERM, then runs `stop` once, saying what it does. */
+export function untilSignal(stopping: string, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = () => {
+      info(color.dim(`\n${stopping}`))
+      stop().then(resolve, (error: unknown) => { info(String(error)); resolve() })
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+}

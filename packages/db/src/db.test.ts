@@ -127,6 +127,6 @@ test('an explicitly requested but unreachable PostgreSQL fails instead of skippi
 })
 
 test('public API (review changes to this list)', () => {
-  assert.deepEqual(Object.keys(api).sort(), ['migrate', 'openDatabase', 'pgliteDialect', 'redactUrl', 'sql'])
+  assert.deepEqual(Object.keys(api).sort(), ['isProcessAlive', 'migrate', 'openDatabase', 'pgliteDialect', 'redactUrl', 'sql'])
   assert.deepEqual(Object.keys(testingApi).sort(), ['DEFAULT_TEST_DATABASE_URL', 'postgresSkip', 'testDatabases'])
 })

@@ -11,7 +11,7 @@
  * Each package declares its tables as a Kysely type and views the shared database through it:
  * `const db = database.db.withTables<HubTables>()`.
  */
-export { openDatabase, redactUrl, type Database, type DatabaseKind, type NoTables, type OpenDatabaseParameters, type OpenDatabaseReturnType, type OpenDatabaseErrorType } from './openDatabase.ts'
+export { openDatabase, redactUrl, isProcessAlive, type Database, type DatabaseKind, type NoTables, type OpenDatabaseParameters, type OpenDatabaseReturnType, type OpenDatabaseErrorType } from './openDatabase.ts'
 export { migrate, type Migration, type MigrateOptions, type MigrateReturnType } from './migrate.ts'
 export { pgliteDialect, type PGliteDialectConfig } from './pgliteDialect.ts'
 export { sql, type Kysely, type Transaction, type RawBuilder, type SelectQueryBuilder, type Selectable, type Insertable, type Updateable, type Generated, type ColumnType } from 'kysely'

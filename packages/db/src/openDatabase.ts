@@ -118,7 +118,7 @@ function lockDataDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const owner = Number(readFileSync(lockPath, 'utf8').trim())
       // Our own pid on a lock we did not take is a previous run's (containers restart as the same pid).
-      const held = owner === process.pid ? openHere.has(lockPath) : Number.isInteger(owner) && owner > 0 && isAlive(owner)
+      const held = owner === process.pid ? openHere.has(lockPath) : Number.isInteger(owner) && owner > 0 && isProcessAlive(owner)
       if (held) {
         const who = owner === process.pid ? 'this process' : `process ${owner}`
         throw new VerityError('DATABASE_UNAVAILABLE', `The PGlite database in ${dir} is already open in ${who}; PGlite allows one open handle at a time. Close it first, or use PostgreSQL (databaseUrl) to share one database between processes.`, { details: { dir, pid: owner, lockFile: lockPath } })
@@ -129,7 +129,8 @@ function lockDataDir(dir: string): () => void {
   throw new VerityError('DATABASE_UNAVAILABLE', `Could not take the lock ${lockPath} for the PGlite database in ${dir}`, { details: { dir, lockFile: lockPath } })
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { cidFromSha256, equalBytes, parseCid, VerityError } from '@verity/protocol'
+import { isProcessAlive } from '@verity/db'
 
 /** Bytes to store: a whole buffer, or chunks (a Node Readable, a web stream's async iterator, a generator). */
 export type BlobSource = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -237,7 +238,7 @@ export async function createBlobStore(dir: string): Promise<BlobStore> {
       if (activeTemps.has(path)) continue
       const owner = Number(name.split('-')[0])
       // A live other process may still be writing it; our own pid means a previous run (a container restart reuses pids).
-      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) continue
+      if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) continue
       await rm(path, { force: true, recursive: true })
       removed++
     }
@@ -291,14 +292,6 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function notFound(cid: string): VerityError {
   return new VerityError('NOT_FOUND', `No blob ${cid} in this hub`, { details: { cid }, hint: 'Push the file first, or check the CID.' })

@@ -4,7 +4,7 @@
  * `verity up` writes (`--network FILE`, VERITY_NETWORK, default ./.verity/network.json).
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { loadDeployment, type VerityDeployment } from '@verity/chain'
 // @verity/network/file only: the orchestrator (and the whole node) loads only for `verity up`.
 import { readNetworkFile, type NetworkFile } from '@verity/network/file'
@@ -12,10 +12,11 @@ import { VerityError, type Hex, type InferenceResult, type Mode } from '@verity/
 import { createNetworkClient, quorumModeVerifier, QuorumDisagreementError, type QuorumDisagreement } from '@verity/sdk/network'
 import { verifyReceipt } from '@verity/sdk'
 import { formatEther } from 'viem'
+import { sampleModel } from '@verity/samples'
 import { readJsonFile, writeFileAtomic } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
-import { color, info, out, table } from '../output.ts'
+import { color, info, out, table, untilSignal } from '../output.ts'
 
 export type NetworkOptions = { chain?: string; deployment?: string; network?: string }
 
@@ -70,6 +71,8 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
     ['Disputes', d.disputes],
     ['deployment', network.deploymentPath],
     ['network file', network.networkFilePath],
+    ['explorer', `${network.nodes[0]?.url ?? ''}/  (receipts re-verified in your browser)`],
+    ['memory', `${network.nodes[0]?.url ?? ''}/v1/memories  (admin key in ${join(o.dataDir, 'admin.key')})`],
   ]))
   out()
   out(color.bold('Nodes'))
@@ -81,19 +84,13 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
     out(table(models.map((m) => [m.ref, m.cid])))
     out()
     out(color.bold('Try it'))
+    out(`  echo '${JSON.stringify(sampleModel('verity/tiny-mlp').exampleInput())}' > input.json`)
     out(`  npx verity infer --model ${models.find((m) => m.ref.startsWith('verity/tiny-mlp'))?.ref ?? models[0]!.ref} --input input.json --mode quorum --k ${Math.min(3, network.nodes.length)} --out result.json`)
     out('  npx verity verify --onchain result.json   # after the next settlement')
   }
   out()
   out(color.dim('Press Ctrl-C to stop (nodes settle their pending receipts first).'))
-  await new Promise<void>((resolvePromise) => {
-    const stop = () => {
-      info(color.dim('\nStopping: settling receipts, stopping nodes, then the chain…'))
-      network.stop().then(resolvePromise, (error: unknown) => { info(String(error)); resolvePromise() })
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await untilSignal('Stopping: settling receipts, stopping nodes, then the chain…', () => network.stop())
 }
 
 export type NetworkInferOptions = NetworkOptions & { model: string; input: Record<string, unknown>; mode: string; k: number; timeout: number; out?: string }

@@ -1,5 +1,5 @@
 import { startNode } from '@verity/node'
-import { color, info, out, table } from '../output.ts'
+import { color, info, out, table, untilSignal } from '../output.ts'
 
 export type UpOptions = { dataDir: string; port: number; host: string; databaseUrl?: string; seed: boolean; workers?: number } & (
   { single?: boolean } & Partial<Omit<import('./network.ts').UpNetworkOptions, 'dataDir' | 'port' | 'host' | 'seed' | 'workers'>>
@@ -21,6 +21,8 @@ export async function up(o: UpOptions): Promise<void> {
     ['openapi', `${node.url}/openapi.json`],
     ['data', node.dataDir],
     ['database', node.databaseKind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${node.dataDir}/db`],
+    ['explorer', `${node.url}/  (receipts re-verified in your browser)`],
+    ...(node.adminKeyPath ? [['memory', `${node.url}/v1/memories  (admin key in ${node.adminKeyPath}, mode 0600)`]] : []),
   ]))
   if (node.models.length > 0) {
     out()
@@ -35,12 +37,5 @@ export async function up(o: UpOptions): Promise<void> {
   }
   out()
   out(color.dim('Press Ctrl-C to stop.'))
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      info(color.dim('\nStopping…'))
-      node.close().then(resolve, (error: unknown) => { info(String(error)); resolve() })
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await untilSignal('Stopping…', () => node.close())
 }
