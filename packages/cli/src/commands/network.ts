@@ -86,7 +86,7 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
     out(color.bold('Try it'))
     out(`  echo '${JSON.stringify(sampleModel('verity/tiny-mlp').exampleInput())}' > input.json`)
     out(`  npx verity infer --model ${models.find((m) => m.ref.startsWith('verity/tiny-mlp'))?.ref ?? models[0]!.ref} --input input.json --mode quorum --k ${Math.min(3, network.nodes.length)} --out result.json`)
-    out('  npx verity verify --onchain result.json   # after the next settlement')
+    out(`  npx verity verify --onchain result.json   # once settled: nodes post roots every ${Math.round((o.settleInterval ?? 60_000) / 1000)} s`)
   }
   out()
   out(color.dim('Press Ctrl-C to stop (nodes settle their pending receipts first).'))
