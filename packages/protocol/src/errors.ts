@@ -44,6 +44,11 @@ export const errorCatalogue = {
   // @verity/network (node network agent, SDK network client, local network orchestrator)
   NO_NODES: { status: 503, hint: 'No active registered node answered: start nodes (`verity up`), or check the chain RPC URL and deployment.' },
   QUORUM_DISAGREEMENT: { status: 422, hint: 'Nodes signed different outputs for the same request: do not use the output; `verity dispute` slashes the outvoted node.' },
+  // @verity/zk (ZKML circuits, setup and proofs)
+  UNSUPPORTED_OPERATOR: { status: 422, hint: 'ZKML proves Gemm, MatMul, Add, Conv, Relu, LeakyRelu, MaxPool, AveragePool, Flatten, Reshape and folded BatchNormalization; serve other models in VANILLA, TEE or QUORUM mode.' },
+  CIRCUIT_TOO_LARGE: { status: 422, hint: 'Run a ceremony at the power the circuit needs, shrink the model, or use QUORUM or TEE mode (beyond about 2^20 constraints proving gets slow).' },
+  SETUP_MISSING: { status: 409, hint: 'Run the ZK setup for this model (compile, then the ceremony and phase 2) before proving.' },
+  INVALID_PROOF: { status: 422, hint: 'The proof or its public signals are corrupt or malformed; ask the node for a fresh result.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
