@@ -17,5 +17,7 @@ if [ -x "$_verity_root/.tools/node/bin/node" ]; then
     *) export PATH="$_verity_root/.tools/node/bin:$PATH" ;;
   esac
   export npm_config_nodedir="$_verity_root/.tools/node"
+  # onnxruntime-node ships its CPU binaries; its install script would try to download CUDA parts.
+  export ONNXRUNTIME_NODE_INSTALL=skip
 fi
 unset _verity_root _verity_sys_node _verity_sys_prefix
