@@ -27,6 +27,10 @@ export type NodeConfig = {
   logLevel: string
   /** Seed the hub with the sample models on start. */
   seedSamples: boolean
+  /** ZKML proving processes (started on the first ZKML request); 0 serves no ZKML. Default 1. */
+  zkWorkers: number
+  /** How long a synchronous ZKML request waits for its proof before answering 202 with a proof id. */
+  zkWaitMs: number
 }
 
 export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
@@ -45,5 +49,7 @@ export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
     allowNonFinite: partial.allowNonFinite ?? false,
     logLevel: partial.logLevel ?? env.VERITY_LOG_LEVEL ?? 'info',
     seedSamples: partial.seedSamples ?? false,
+    zkWorkers: partial.zkWorkers ?? (env.VERITY_ZK_WORKERS ? Number(env.VERITY_ZK_WORKERS) : 1),
+    zkWaitMs: partial.zkWaitMs ?? 120_000,
   }
 }

@@ -2,3 +2,4 @@
 export { createClient, verifyReceipt, withJsonTensors, type ClientOptions, type VerityClient, type VerifiedResult, type InferParameters, type Progress } from './client.ts'
 export { NodeRequestError, ConnectionError, TimeoutError, VerificationError } from './errors.ts'
 export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '@verity/protocol'
+export { checkZkml, modeVerifierOf, type ZkModeCheck, type ZkSetupJson, type ZkmlProof } from './zk.ts'
