@@ -193,5 +193,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv)
   } catch (error) {
     process.exitCode = handleError(error)
+  } finally {
+    // Groth16 verification (snarkjs) leaves ffjavascript's worker threads running; stop them so the CLI exits.
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate()
   }
 }

@@ -87,7 +87,7 @@ export function createClient(options: ClientOptions = {}) {
     const key = parseVerifierKey(await pull(file), cid)
     const card = await requestJson<ModelCardJson>(transport, repoPath(setup.repo))
     const release = card.releases.find((r) => r.release === setup.release)
-    const hash = vkHashOf(key)
+    const hash = vkHashOf(key.vk)
     if (!release || release.vkHash !== hash || setup.vkHash !== hash) {
       throw new VerityError('VERIFICATION_FAILED', `The verification key of ${setup.repo}@${setup.release} hashes to ${hash}, but the model release says ${release?.vkHash ?? 'nothing'}.`, { details: { cid, release: setup.release } })
     }

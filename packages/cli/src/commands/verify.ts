@@ -4,7 +4,7 @@ import { vkHash, type ZkVerifierKey } from '@verity/zk/verify'
 import { readJsonFile } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
-import { out } from '../output.ts'
+import { color, out } from '../output.ts'
 
 export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string }
 
@@ -26,7 +26,7 @@ export async function verify(file: string, options: VerifyOptions): Promise<void
     if (zk) {
       out()
       out('  ZKML proof checks:')
-      out(renderChecks(zk.check.zkChecks.map((c) => ({ check: 'mode', ok: c.ok, message: `[${c.check}] ${c.message}` }))).replace(/^/gm, '  '))
+      for (const c of zk.check.zkChecks) out(`    ${c.ok ? color.green('✔') : color.red('✘')}  [${c.check}] ${c.message}`)
       out(`\n  Verification key: ${zk.trust}`)
     }
     if (verification.ok && signers.length === 0) out('\n  Note: the signer was not pinned; pass --signer ADDRESS to require a specific node.')
