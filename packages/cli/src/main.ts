@@ -133,6 +133,7 @@ export function buildProgram(): Command {
     .option('--onchain', 'also check the registry and that every receipt is in a settled batch root on chain')
     .option('--k <n>', 'quorum results: require at least k agreeing nodes', (v) => Number(v))
     .option('--vk-hash <hash>', 'ZKML results: accept only this verification key hash (the vkHash of the model release)')
+    .option('--trust-contributor <name...>', 'ZKML results (with --node): the setup\'s ceremony must include one of these contributors in each phase')
     .option('--json', 'print the checks as JSON')
     .addOption(chainOption())
     .addOption(deploymentOption())

@@ -133,6 +133,12 @@ test('verity infer --mode zkml saves a result; verity verify explains it and nam
   const byNode = await verity(['verify', 'zk.json', '--node', node.url])
   assert.equal(byNode.code, 0, byNode.stdout + byNode.stderr)
   assert.match(byNode.stdout, /from the model release acme\/zk@1.00/)
+  const trusted = await verity(['verify', 'zk.json', '--node', node.url, '--trust-contributor', 'bob'])
+  assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr)
+  assert.match(trusted.stdout, /Setup policy: The setup's contributors include one you trust in every phase \(alice, bob\)/)
+  const untrusted = await verity(['verify', 'zk.json', '--node', node.url, '--trust-contributor', 'mallory'])
+  assert.equal(untrusted.code, 1)
+  assert.match(untrusted.stdout, /no contributor you trust took part in phase 1 \(alice, bob\)/)
 
   const saved = JSON.parse(readFileSync(join(dir, 'zk.json'), 'utf8'))
   const tamper = async (name: string, change: (r: typeof saved) => void, ...expected: RegExp[]) => {

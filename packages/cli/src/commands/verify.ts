@@ -1,12 +1,13 @@
 import { checkZkml, createClient, modeVerifierOf, verifyReceipt, type ZkModeCheck, type ZkmlProof } from '@verity/sdk'
 import type { InferenceResult } from '@verity/protocol'
 import { vkHash, type ZkVerifierKey } from '@verity/zk/verify'
+import { checkSetupPolicy, type ZkManifest } from '@verity/zk'
 import { readJsonFile } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { color, out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string }
+export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[] }
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
@@ -50,6 +51,19 @@ async function zkmlCheck(result: InferenceResult, options: VerifyOptions): Promi
     key = fromRelease.key
     pinned ??= fromRelease.setup.vkHash
     trust = `from the model release ${fromRelease.setup.repo}@${fromRelease.setup.release} on ${options.node}, hash ${fromRelease.setup.vkHash}.`
+    if (options.trustContributor && options.trustContributor.length > 0) {
+      // Setup policy: the ceremony transcripts in the release's manifest must name a contributor you trust in each phase.
+      const client = createClient({ url: options.node })
+      const manifestCid = fromRelease.setup.files['zk/manifest.json']
+      const manifest = manifestCid ? JSON.parse(new TextDecoder().decode(await client.pull(manifestCid))) as ZkManifest : null
+      const policy = manifest && manifest.vkHash === fromRelease.setup.vkHash
+        ? checkSetupPolicy(manifest, { trustedContributors: options.trustContributor })
+        : { check: 'vk' as const, ok: false, message: 'The release has no ceremony transcript for this key (zk/manifest.json), so the setup policy cannot be checked.' }
+      trust += ` Setup policy: ${policy.message}`
+      if (!policy.ok) return { check: { check: 'mode', ok: false, message: `Mode ZKML: ${policy.message}`, zkChecks: [policy] }, trust }
+    }
+  } else if (options.trustContributor?.length) {
+    throw new ExitError(2, '--trust-contributor needs --node URL: the ceremony transcripts are read from the model release.')
   } else if (pinned) {
     trust = `pinned to hash ${pinned} (--vk-hash).`
   } else {
