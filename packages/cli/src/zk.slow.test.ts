@@ -98,6 +98,11 @@ test('verity zk compile stores the setup with the release; the SDK proves in mod
   }))
   const { verification: _v, outputs: _o, ...wire } = r
   result = wire
+  assert.equal((await client.verify(result)).ok, true, 'client.verify checks ZKML results with the release key')
+  const changed = structuredClone(result)
+  changed.model = cidForBytes(new Uint8Array([9]))
+  const v = await client.verify(changed)
+  assert.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.check), ['model', 'mode'])
 
   // A tampered output from the node: the SDK refuses it, naming the check.
   const forged = structuredClone(result)

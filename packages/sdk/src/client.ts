@@ -211,6 +211,18 @@ export function createClient(options: ClientOptions = {}) {
 
     /** Checks a saved result offline against the signers this client trusts. */
     async verify(result: unknown, extra: Omit<VerifyResultOptions, 'trustedSigners'> = {}) {
+      // ZKML results: the proof is checked against the key of the model release in this node's hub.
+      const r = result as InferenceResult | null
+      if (!extra.modeVerifier && r?.receipt?.mode === 'ZKML' && typeof r.model === 'string') {
+        let check: CheckOutcome
+        try {
+          const { key, setup } = await zkVerifierKey(r.model)
+          check = await checkZkml(r, key, setup.vkHash)
+        } catch (error) {
+          check = { check: 'mode', ok: false, message: `Mode ZKML: the model's verification key is unavailable: ${(error as Error).message}` }
+        }
+        return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted(), modeVerifier: modeVerifierOf(check) })
+      }
       return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted() })
     },
   }
