@@ -3,7 +3,7 @@
  * model (`zk/manifest.json`, `zk/vk.json`, `zk/plan.json`, `zk/circuit.r1cs`, `zk/circuit.zkey`,
  * `zk/Verifier.sol`, `zk/ceremony.json`; written by `verity zk compile`), so a model CID maps to
  * one verification key: the one of the oldest (published first) release holding both. The node
- * copies the files into `dataDir/zk/<cid>` once (atomically) and proves in separate processes
+ * copies the files into `dataDir/zk/<cid>-<vk>` once (atomically) and proves in separate processes
  * (`@verity/zk` createProver: proving never blocks the event loop; plans and proving keys stay
  * cached per worker).
  *
@@ -119,11 +119,15 @@ export function createZkmlService(ports: ZkmlPorts) {
     return vkHashByBlob.get(blobCid)!
   }
 
-  /** Copies the setup's files into dataDir/zk/<cid> (temporary directory, then rename). */
+  /**
+   * Copies the setup's files into dataDir/zk/<cid>-<vk hash prefix> (temporary directory, then
+   * rename); keyed by the key too, so a draft setup replaced later is never served from a stale copy
+   * (the provers cache plans and keys per directory).
+   */
   async function artifactsDir(setup: ZkSetupJson): Promise<string> {
-    const dir = join(ports.dataDir, 'zk', setup.cid)
+    const dir = join(ports.dataDir, 'zk', `${setup.cid}-${setup.vkHash.slice(2, 18)}`)
     if (existsSync(join(dir, 'manifest.json'))) return dir
-    let pending = materializing.get(setup.cid)
+    let pending = materializing.get(dir)
     if (!pending) {
       pending = (async () => {
         const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
@@ -145,10 +149,10 @@ export function createZkmlService(ports: ZkmlPorts) {
           rmSync(tmp, { recursive: true, force: true })
           throw error
         } finally {
-          materializing.delete(setup.cid)
+          materializing.delete(dir)
         }
       })()
-      materializing.set(setup.cid, pending)
+      materializing.set(dir, pending)
     }
     return pending
   }
