@@ -172,12 +172,47 @@ export function buildProgram(): Command {
     .option('--node <url>', "also require the signer to be this node (its address from /v1/health)")
     .option('--onchain', 'also check the registry and that every receipt is in a settled batch root on chain')
     .option('--k <n>', 'quorum results: require at least k agreeing nodes', (v) => Number(v))
+    .option('--vk-hash <hash>', 'ZKML results: accept only this verification key hash (the vkHash of the model release)')
+    .option('--trust-contributor <name...>', 'ZKML results (with --node): the setup\'s ceremony must include one of these contributors in each phase')
     .option('--json', 'print the checks as JSON')
     .addOption(chainOption())
     .addOption(deploymentOption())
     .addOption(networkOption())
     .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420', 'verity verify --onchain result.json'))
     .action(async (file, o) => (await import('./commands/verify.ts')).verify(file, o))
+
+  const zk = program.command('zk').description('ZKML: compile a model to a circuit, run its Groth16 setup, export its Solidity verifier')
+  const contributorOption = () => new Option('--contributor <name...>', 'ceremony contributors (each adds randomness; default: your user name). A proving node must never be the only one.')
+  zk
+    .command('compile <model>')
+    .description('Compile a model (owner/name@release, a draft) to a ZK circuit, run the setup (phase 1 cached, phase 2 per model) and store it with the release (zk/*); prints per-layer scales and agreement with onnxruntime')
+    .option('--calibration <file>', 'JSON array of sample inputs (flat/nested arrays or {"input": tensor} objects) to calibrate scales and measure agreement')
+    .option('--power <n>', 'run the phase-1 ceremony at least at this power of two (default: what the circuit needs)', (v) => Number(v))
+    .addOption(contributorOption())
+    .option('--beacon <hex>', 'public random beacon (32 bytes hex) applied after the contributions (default: random)')
+    .option('--ceremony-dir <dir>', 'where phase-1 ceremonies are cached (default: VERITY_ZK_DATA or ~/.verity/zk)')
+    .addOption(new Option('--outputs <kind>', 'public: every output is a public signal; hashed: one Poseidon hash').choices(['public', 'hashed']).default('public'))
+    .option('--json', 'print the stored setup as JSON')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity zk compile acme/digits@1.00 --calibration samples.json', 'verity zk compile acme/digits@1.00 --contributor alice --contributor bob --beacon 5a6b…'))
+    .action(async (ref, o) => (await import('./commands/zk.ts')).compile(ref, o))
+  zk
+    .command('ceremony')
+    .description('Run a phase-1 powers-of-tau ceremony (contributions + beacon, verified) and cache it for `verity zk compile`')
+    .requiredOption('--power <n>', 'log2 of the largest circuit it serves (constraints + public signals)', (v) => Number(v))
+    .addOption(contributorOption())
+    .option('--beacon <hex>', 'public random beacon (32 bytes hex)')
+    .option('--ceremony-dir <dir>', 'cache directory (default: VERITY_ZK_DATA or ~/.verity/zk)')
+    .option('--json', 'print the transcript as JSON')
+    .addHelpText('after', examples('verity zk ceremony --power 14 --contributor alice --contributor bob'))
+    .action(async (o) => (await import('./commands/zk.ts')).ceremony(o))
+  zk
+    .command('export-verifier <model>')
+    .description("Write the Solidity Groth16 verifier of a model's ZKML setup (CID or owner/name@release)")
+    .option('-o, --output <file>', 'output file (default: stdout)')
+    .addOption(nodeOption())
+    .addHelpText('after', examples('verity zk export-verifier acme/digits@1.00 -o Verifier.sol'))
+    .action(async (ref, o) => (await import('./commands/zk.ts')).exportVerifier(ref, o))
 
   program
     .command('dispute <file>')
@@ -199,5 +234,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv)
   } catch (error) {
     process.exitCode = handleError(error)
+  } finally {
+    // Groth16 verification (snarkjs) leaves ffjavascript's worker threads running; stop them so the CLI exits.
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate()
   }
 }

@@ -63,7 +63,7 @@ test('the nodes are registered, staked and active; network.json says where every
   assert.equal(health.network?.registered, true)
   assert.equal(health.network?.active, true)
   assert.equal(health.network?.chainId, net.chainId)
-  assert.deepEqual(health.modes, ['VANILLA', 'QUORUM'])
+  assert.deepEqual(health.modes, ['VANILLA', 'QUORUM', 'ZKML'])
 })
 
 test('QUORUM k=3: three registered nodes sign the same output; verify passes, then on chain after settlement', async () => {

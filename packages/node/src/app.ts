@@ -114,7 +114,11 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     return p.hub.search({ ...rest, ...(tags ? { tags: tags.split(',').map((t) => t.trim()).filter(Boolean) } : {}) })
   })
 
-  app.post<{ Body: InferRequest }>('/v1/infer', { schema: routes.infer }, async (request) => p.inference.infer(request.body))
+  app.post<{ Body: InferRequest }>('/v1/infer', { schema: routes.infer }, async (request, reply) => {
+    const result = await p.inference.infer(request.body)
+    // A ZKML proof still running (asked for with `async`, or past the wait budget): poll GET /v1/proofs/:id.
+    return 'status' in result && result.status === 'pending' ? reply.status(202).send(result) : result
+  })
   app.get<{ Params: { id: string } }>('/v1/receipts/:id', { schema: routes.receipt }, async (request) => {
     const id = request.params.id.toLowerCase()
     if (!isBytes32(id)) throw new VerityError('BAD_REQUEST', `Receipt id ${JSON.stringify(request.params.id)} must be 0x + 64 hex digits (the receipt's EIP-712 digest).`)

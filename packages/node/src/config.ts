@@ -34,6 +34,10 @@ export type NodeConfig = {
   /** OpenAI-compatible endpoint for memory extraction (base URL ending in /v1); none = segmenter only. */
   memoryLlmUrl: string | undefined
   memoryLlmModel: string | undefined
+  /** ZKML proving processes (started on the first ZKML request); 0 serves no ZKML. Default 1. */
+  zkWorkers: number
+  /** How long a synchronous ZKML request waits for its proof before answering 202 with a proof id. */
+  zkWaitMs: number
 }
 
 export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
@@ -56,5 +60,7 @@ export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
     memoryEmbedder: partial.memoryEmbedder ?? (env.VERITY_MEMORY_EMBEDDER === 'hashing' ? 'hashing' : 'use-lite'),
     memoryLlmUrl: partial.memoryLlmUrl ?? env.VERITY_MEMORY_LLM_URL ?? undefined,
     memoryLlmModel: partial.memoryLlmModel ?? env.VERITY_MEMORY_LLM_MODEL ?? undefined,
+    zkWorkers: partial.zkWorkers ?? (env.VERITY_ZK_WORKERS ? Number(env.VERITY_ZK_WORKERS) : 1),
+    zkWaitMs: partial.zkWaitMs ?? 120_000,
   }
 }

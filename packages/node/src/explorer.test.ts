@@ -74,7 +74,7 @@ test('GET /v1/stats counts receipts per minute and mode with latency; GET /v1/ne
   assert.equal(self.self, true)
   assert.equal(self.address, node.address)
   assert.equal(self.endpoint, node.url)
-  assert.deepEqual(self.modes, ['VANILLA', 'QUORUM'])
+  assert.deepEqual(self.modes, ['VANILLA', 'QUORUM', 'ZKML'], 'a node proves ZKML by default (zkWorkers 1)')
   assert.equal(self.receiptsServed, (before.nodes[0]!.receiptsServed ?? 0) + 3)
   // Unknown facts are absent, not guessed.
   assert.equal('attestation' in self, false)

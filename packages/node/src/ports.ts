@@ -18,7 +18,7 @@ export type HubPort = {
 }
 
 export type InferencePort = {
-  infer(request: InferRequest): Promise<InferenceResult>
+  infer(request: InferRequest): Promise<InferenceResult | { status: 'pending'; id: string; statusUrl: string }>
   getReceipt(id: Hex): Promise<StoredReceipt>
 }
 

@@ -105,9 +105,10 @@ export const routes = {
         model: { type: 'string', description: 'CID, owner/name or owner/name@1.02' }, input: { type: 'object' },
         mode: { type: 'string', enum: ['vanilla', 'zkml', 'tee', 'quorum'], default: 'vanilla' }, requestId: hex32, timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
         encoding: { type: 'string', enum: ['json', 'base64'], default: 'json' },
+        async: { type: 'boolean', description: 'mode zkml: answer 202 with a proof id at once (poll GET /v1/proofs/:id)' },
       },
     },
-    response: { 200: resultSchema, ...errors },
+    response: { 200: resultSchema, 202: { type: 'object', properties: { status: { type: 'string' }, id: { type: 'string' }, statusUrl: { type: 'string' } } }, ...errors },
   },
   receipt: {
     tags: ['inference'], summary: 'A receipt this node issued, by id (its EIP-712 digest)', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },

@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, VerityError, type FileJson, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -18,6 +18,7 @@ import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
+import { createZkmlService, registerZkmlRoutes, type ZkmlService } from './zkml.ts'
 import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -69,20 +70,21 @@ const repositoryJson = (r: Repository, latestRelease: string | null): Repository
   owner: r.owner, name: r.name, description: r.description, task: r.task ?? '', license: r.license ?? 'unknown', tags: r.tags,
   visibility: r.visibility, createdAt: r.createdAt, updatedAt: r.updatedAt, downloads: r.downloads, latestRelease,
 })
-const cardJson = (c: ModelCard): ModelCardJson => ({
+const cardJson = async (c: ModelCard, zkml?: Pick<ZkmlService, 'releaseVkHash'>): Promise<ModelCardJson> => ({
   ...repositoryJson(c.repository, c.releases.find((r) => r.published)?.version ?? null),
   downloads: c.downloads,
-  releases: c.releases.map((r) => releaseJson(r, r.files)),
+  // vkHash: the release carries a ZKML setup (zk/vk.json) whose verification key hashes to this.
+  releases: await Promise.all(c.releases.map(async (r) => ({ ...releaseJson(r, r.files), vkHash: ((await zkml?.releaseVkHash(r.files)) ?? null) as Hex | null }))),
 })
 
 /** The hub seen through the HTTP layer's port, in wire types. */
-export function hubPort(hub: Hub): HubPort {
+export function hubPort(hub: Hub, zkml?: Pick<ZkmlService, 'releaseVkHash'>): HubPort {
   return {
     async createRepository(p) {
       return repositoryJson(await hub.createRepository({ repo: `${p.owner}/${p.name}`, description: p.description, task: p.task, license: p.license, tags: p.tags, visibility: p.visibility }), null)
     },
     async modelCard(owner, name) {
-      return cardJson(await hub.getModelCard(`${owner}/${name}`))
+      return cardJson(await hub.getModelCard(`${owner}/${name}`), zkml)
     },
     async createRelease(p) {
       return releaseJson(await hub.createRelease({ repo: `${p.owner}/${p.name}`, version: p.release, notes: p.notes }), [])
@@ -218,8 +220,27 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     if (memory) closers.push(memory.close)
     const resolver = createModelResolver(hub)
     closers.push(() => resolver.flush())
+    const resolveModel = async (ref: string) => {
+      try {
+        return await resolver.resolve(ref)
+      } catch (error) {
+        // A model by CID that this hub lacks may be on a peer: fetch it (digest checked), then retry.
+        const parsed = error instanceof VerityError && error.code === 'MODEL_NOT_FOUND' ? parseModelRef(ref) : null
+        if (parsed?.kind !== 'cid' || (await fromPeers(parsed.cid)) === null) throw error
+        return resolver.resolve(ref)
+      }
+    }
+    const prepare = async (cid: string, raw: Record<string, unknown>) => prepareInputs(await runtime.describe(cid), raw, inputLimits)
+    const run = withFault(fault, async (cid: string, inputs: TensorMap, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs)
+    const saveReceipt = (result: InferenceResult, id: Hex, latencyMs: number) => receipts.save(result, id, latencyMs)
+    const now = () => agent?.now() ?? Date.now()
+    const zkml = createZkmlService({
+      hub, dataDir: config.dataDir, key, chainId: config.chainId, workers: config.zkWorkers, waitBudgetMs: config.zkWaitMs,
+      resolveModel, prepareInputs: prepare, run, saveReceipt, defaultTimeoutMs: config.inferTimeoutMs, now,
+    })
+    closers.push(() => zkml.close())
     const app = await buildApp({
-      hub: hubPort(hub),
+      hub: hubPort(hub, zkml),
       maxInputBytes: config.maxInputBytes,
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
       stats: { receiptsPerMinute: (q) => receipts.stats(q), receiptCount: () => receipts.count() },
@@ -227,31 +248,18 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       ...(memory ? { memory: { service: memory.service, auth: memory.auth } } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
       health: async () => ({
-        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM'],
+        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM', ...zkml.modes],
         ...(agent ? { network: await agent.status() } : {}),
       }),
       inference: {
-        infer: (request) => runInference({
-          key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs,
-          resolveModel: async (ref) => {
-            try {
-              return await resolver.resolve(ref)
-            } catch (error) {
-              // A model by CID that this hub lacks may be on a peer: fetch it (digest checked), then retry.
-              const parsed = error instanceof VerityError && error.code === 'MODEL_NOT_FOUND' ? parseModelRef(ref) : null
-              if (parsed?.kind !== 'cid' || (await fromPeers(parsed.cid)) === null) throw error
-              return resolver.resolve(ref)
-            }
-          },
-          prepareInputs: async (cid, raw) => prepareInputs(await runtime.describe(cid), raw, inputLimits),
-          run: withFault(fault, async (cid: string, inputs, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs),
-          saveReceipt: (result, id, latencyMs) => receipts.save(result, id, latencyMs),
-          now: () => agent?.now() ?? Date.now(),
+        infer: (request) => request.mode === 'zkml' ? zkml.infer(request) : runInference({
+          key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, saveReceipt, now,
         }, request),
         getReceipt: (id) => receipts.get(id),
       },
     })
     registerNetworkRoutes(app, () => agent)
+    registerZkmlRoutes(app, zkml)
     closers.push(() => app.close())
     const address = await app.listen({ host: config.host, port: config.port })
     const url = address.replace('[::1]', '127.0.0.1')

@@ -76,6 +76,8 @@ export type InferRequest = {
   timeoutMs?: number
   /** How to encode tensors in the answer: `json` arrays (default) or compact `base64` (see TensorJson). */
   encoding?: 'json' | 'base64'
+  /** Mode zkml: answer 202 `{status: 'pending', id}` at once and let the client poll GET /v1/proofs/:id. */
+  async?: boolean
 }
 
 export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }

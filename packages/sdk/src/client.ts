@@ -10,6 +10,8 @@ import {
 } from '@verity/protocol'
 import { VerificationError } from './errors.ts'
 import { request, requestJson, type Transport } from './http.ts'
+import { checkZkml, modeVerifierOf, parseVerifierKey, type ZkModeCheck, type ZkSetupJson } from './zk.ts'
+import { vkHash as vkHashOf, type ZkVerifierKey } from '@verity/zk/verify'
 
 export type ClientOptions = {
   /** Node URL; default `VERITY_NODE` or http://127.0.0.1:8420. */
@@ -27,7 +29,8 @@ export type ClientOptions = {
 export type Progress = (done: number, total: number | null) => void
 
 export type VerifiedResult = InferenceResult & {
-  verification: { ok: true; checks: CheckOutcome[]; receiptId: Hex; signer: Address }
+  /** `zk`: for mode ZKML, each proof check (model tag, key, input hash, output, pairing) in plain words. */
+  verification: { ok: true; checks: CheckOutcome[]; receiptId: Hex; signer: Address; zk?: ZkModeCheck['zkChecks'] }
   /** The output as typed tensors (decoded once, after verification). */
   outputs: TensorMap
 }
@@ -59,6 +62,56 @@ export function createClient(options: ClientOptions = {}) {
     return `/v1/repos/${enc(owner ?? '')}/${enc(name ?? '')}`
   }
 
+  type PendingProof = { status: 'pending'; id: string; statusUrl: string }
+  type ProofStatus = { id: string; status: 'pending' | 'done' | 'failed'; result?: InferenceResult; error?: { code: string; message: string; details?: Record<string, unknown>; hint?: string } }
+  const proofStatus = (id: string): Promise<ProofStatus> => requestJson<ProofStatus>(transport, `/v1/proofs/${enc(id)}`)
+  async function waitForProof(id: string, timeoutMs = transport.timeoutMs): Promise<InferenceResult> {
+    const deadline = Date.now() + timeoutMs
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      const s = await proofStatus(id)
+      if (s.status === 'done' && s.result) return s.result
+      if (s.status === 'failed') throw new VerityError((s.error?.code ?? 'INTERNAL') as never, s.error?.message ?? `Proof ${id} failed.`, { details: s.error?.details ?? {} })
+      if (Date.now() + delay > deadline) throw new VerityError('TIMEOUT', `Proof ${id} is still pending after ${timeoutMs} ms; fetch it later with GET /v1/proofs/${id}.`, { details: { id } })
+      await new Promise((r) => setTimeout(r, delay))
+    }
+  }
+  const zkSetup = (cid: string): Promise<ZkSetupJson> => requestJson<ZkSetupJson>(transport, `/v1/zk/${enc(cid)}`)
+  /**
+   * The verification key of a model's release: downloaded by CID (bytes checked), its hash computed
+   * here and required to equal the vkHash the model card shows for that release.
+   */
+  async function zkVerifierKey(cid: string): Promise<{ key: ZkVerifierKey; setup: ZkSetupJson }> {
+    const setup = await zkSetup(cid)
+    const file = setup.files['zk/vk.json']
+    if (!file) throw new VerityError('SETUP_MISSING', `The ZKML setup of ${cid} in ${setup.repo}@${setup.release} has no zk/vk.json.`, { details: { cid } })
+    const key = parseVerifierKey(await pull(file), cid)
+    const card = await requestJson<ModelCardJson>(transport, repoPath(setup.repo))
+    const release = card.releases.find((r) => r.release === setup.release)
+    const hash = vkHashOf(key.vk)
+    if (!release || release.vkHash !== hash || setup.vkHash !== hash) {
+      throw new VerityError('VERIFICATION_FAILED', `The verification key of ${setup.repo}@${setup.release} hashes to ${hash}, but the model release says ${release?.vkHash ?? 'nothing'}.`, { details: { cid, release: setup.release } })
+    }
+    return { key, setup }
+  }
+  async function pull(cid: string, p: { onProgress?: Progress; timeoutMs?: number } = {}): Promise<Uint8Array> {
+    parseCid(cid)
+    const response = await request(transport, `/v1/blobs/${enc(cid)}`, { timeoutMs: p.timeoutMs ?? Math.max(transport.timeoutMs, 600_000) })
+    const total = Number(response.headers.get('content-length')) || null
+    const chunks: Uint8Array[] = []
+    let done = 0
+    for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+      chunks.push(part)
+      done += part.length
+      p.onProgress?.(done, total)
+    }
+    const bytes = new Uint8Array(done)
+    let o = 0
+    for (const c of chunks) { bytes.set(c, o); o += c.length }
+    const actual = cidForBytes(bytes)
+    if (actual !== cid) throw new VerityError('DIGEST_MISMATCH', `Downloaded bytes hash to ${actual}, not ${cid}: the node served corrupt or different data.`, { details: { expected: cid, actual } })
+    return bytes
+  }
+
   return {
     url: transport.url,
     health,
@@ -68,11 +121,32 @@ export function createClient(options: ClientOptions = {}) {
       const { modeVerifier, ...body } = p
       // Compact base64 tensors by default: same bytes, same hashes, far cheaper than decimal floats.
       body.encoding ??= 'base64'
-      const result = await requestJson<InferenceResult>(transport, '/v1/infer', { body, timeoutMs: (p.timeoutMs ?? transport.timeoutMs) + 5_000 })
+      const timeoutMs = p.timeoutMs ?? transport.timeoutMs
+      const answer = await requestJson<InferenceResult | PendingProof>(transport, '/v1/infer', { body, timeoutMs: timeoutMs + 5_000 })
+      // A ZKML proof still running: poll for it (up to the timeout).
+      const result = 'status' in answer && answer.status === 'pending' ? await waitForProof(answer.id, timeoutMs) : answer as InferenceResult
       const expectedModel = parseModelCid(p.model)
-      const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier })
+      let zk: ZkModeCheck | null = null
+      if (!modeVerifier && result.receipt?.mode === 'ZKML') {
+        const { key, setup } = await zkVerifierKey(result.model)
+        zk = await checkZkml(result, key, setup.vkHash)
+      }
+      const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier: modeVerifier ?? (zk ? modeVerifierOf(zk) : undefined) })
       if (!verification.ok) throw new VerificationError(verification.checks)
-      return { ...result, verification: verification as VerifiedResult['verification'], outputs: tensorMapFromJson(result.output, 'output') }
+      return { ...result, verification: { ...verification, ...(zk ? { zk: zk.zkChecks } : {}) } as VerifiedResult['verification'], outputs: tensorMapFromJson(result.output, 'output') }
+    },
+
+    /** Status of a ZKML proof a node answered with 202. */
+    proofStatus,
+    waitForProof,
+    /** The model's ZKML setup in the node's hub (release, vkHash, zk/* file CIDs). */
+    zkSetup,
+    zkVerifierKey,
+
+    /** The ZKML check of a result (vk from the model release unless given, pinned to the release's vkHash). */
+    async checkZkml(result: InferenceResult, vk?: ZkVerifierKey): Promise<ZkModeCheck> {
+      const { key, setup } = await zkVerifierKey(result.model)
+      return checkZkml(result, vk ?? key, setup.vkHash)
     },
 
     async getReceipt(id: string): Promise<StoredReceipt> {
@@ -119,24 +193,7 @@ export function createClient(options: ClientOptions = {}) {
     },
 
     /** Downloads a blob by CID and checks that the bytes hash to it. */
-    async pull(cid: string, p: { onProgress?: Progress; timeoutMs?: number } = {}): Promise<Uint8Array> {
-      parseCid(cid)
-      const response = await request(transport, `/v1/blobs/${enc(cid)}`, { timeoutMs: p.timeoutMs ?? Math.max(transport.timeoutMs, 600_000) })
-      const total = Number(response.headers.get('content-length')) || null
-      const chunks: Uint8Array[] = []
-      let done = 0
-      for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
-        chunks.push(part)
-        done += part.length
-        p.onProgress?.(done, total)
-      }
-      const bytes = new Uint8Array(done)
-      let o = 0
-      for (const c of chunks) { bytes.set(c, o); o += c.length }
-      const actual = cidForBytes(bytes)
-      if (actual !== cid) throw new VerityError('DIGEST_MISMATCH', `Downloaded bytes hash to ${actual}, not ${cid}: the node served corrupt or different data.`, { details: { expected: cid, actual } })
-      return bytes
-    },
+    pull,
 
     async listFiles(p: { repo: string; release: string }): Promise<FileJson[]> {
       return requestJson<FileJson[]>(transport, `${repoPath(p.repo)}/releases/${enc(p.release)}/files`)
@@ -154,6 +211,18 @@ export function createClient(options: ClientOptions = {}) {
 
     /** Checks a saved result offline against the signers this client trusts. */
     async verify(result: unknown, extra: Omit<VerifyResultOptions, 'trustedSigners'> = {}) {
+      // ZKML results: the proof is checked against the key of the model release in this node's hub.
+      const r = result as InferenceResult | null
+      if (!extra.modeVerifier && r?.receipt?.mode === 'ZKML' && typeof r.model === 'string') {
+        let check: CheckOutcome
+        try {
+          const { key, setup } = await zkVerifierKey(r.model)
+          check = await checkZkml(r, key, setup.vkHash)
+        } catch (error) {
+          check = { check: 'mode', ok: false, message: `Mode ZKML: the model's verification key is unavailable: ${(error as Error).message}` }
+        }
+        return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted(), modeVerifier: modeVerifierOf(check) })
+      }
       return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted() })
     },
   }

@@ -3,3 +3,4 @@ export { createClient, verifyReceipt, withJsonTensors, type ClientOptions, type 
 export { NodeRequestError, ConnectionError, TimeoutError, VerificationError } from './errors.ts'
 export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '@verity/protocol'
 export { createMemoryClient, type MemoryClient, type MemoryClientOptions, type MemoryJson, type MemoryMessage } from './memory.ts'
+export { checkZkml, modeVerifierOf, type ZkModeCheck, type ZkSetupJson, type ZkmlProof } from './zk.ts'

@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * A model's ZKML artifacts: one directory per model CID, written to a temporary directory and
  * renamed into place (never half-written).

@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * How a circuit binds its input: one public signal, the Poseidon hash of the quantized input bytes.
  * Specified once, here:

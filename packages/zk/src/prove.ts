@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * Proving: the integer reference executor computes the witness (and so the output), snarkjs Groth16
  * proves it. `createProver` runs proofs in worker processes so a node never blocks other requests, and

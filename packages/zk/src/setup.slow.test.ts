@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * The fast phase-2 preparation gives byte-identical proving keys to snarkjs' full preparePhase2,
  * and a loaded .ptau is checked by hash and verified.

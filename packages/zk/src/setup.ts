@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * Trusted setup for Groth16, done in the open:
  *

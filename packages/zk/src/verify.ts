@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 /**
  * Offline verification of a ZKML result, and the proof hash a receipt commits to. Browser-safe: no
  * Node-only imports on this path (snarkjs has a browser build; poseidon-lite and noble are plain JS).
@@ -5,7 +6,7 @@
 import * as snarkjs from 'snarkjs'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { canonicalJson, parseCid, tensorFromJson, tensorToJson, type TensorMapJson } from '@verity/protocol'
+import { canonicalJson, parseCid, tensorFromJson, type TensorMapJson } from '@verity/protocol'
 import { hashInputBytes, hashOutputValues } from './inputHash.ts'
 
 const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
@@ -61,17 +62,20 @@ function assertProof(proof: unknown): asserts proof is Groth16Proof {
 }
 
 /**
- * proofHash, specified once: keccak256 over 32-byte big-endian words, in the order a Solidity
- * verifier receives them (`verifyProof(uint[2] a, uint[2][2] b, uint[2] c, uint[n] pub)`):
+ * proofHash, specified once and equal to the contracts' `Settlement.zkProofHash` (and
+ * `@verity/chain` zkProofHash): keccak256(abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c,
+ * uint256[] publicSignals)) with a, b, c as a Solidity verifier receives them (b's G2 coordinates
+ * swapped). As 32-byte big-endian words:
  *
- *   a.x, a.y, b.x.c1, b.x.c0, b.y.c1, b.y.c0, c.x, c.y, pub[0], …, pub[n-1]
- *
- * i.e. keccak256(abi.encodePacked(a, b, c, pub)), so a contract can recompute it from calldata.
+ *   a.x, a.y, b.x.c1, b.x.c0, b.y.c1, b.y.c0, c.x, c.y, 0x120 (offset of the dynamic array), n, pub[0], …, pub[n-1]
  */
 export function zkProofHash(proof: Groth16Proof, publicSignals: readonly string[]): `0x${string}` {
   assertProof(proof)
   if (!publicSignals.every(isField)) throw new TypeError('publicSignals must be decimal field elements')
-  const words = [proof.pi_a[0], proof.pi_a[1], proof.pi_b[0]![1], proof.pi_b[0]![0], proof.pi_b[1]![1], proof.pi_b[1]![0], proof.pi_c[0], proof.pi_c[1], ...publicSignals]
+  const words = [
+    proof.pi_a[0], proof.pi_a[1], proof.pi_b[0]![1], proof.pi_b[0]![0], proof.pi_b[1]![1], proof.pi_b[1]![0], proof.pi_c[0], proof.pi_c[1],
+    String(9 * 32), String(publicSignals.length), ...publicSignals,
+  ]
   const bytes = new Uint8Array(32 * words.length)
   words.forEach((w, i) => {
     let v = BigInt(w!)
@@ -168,23 +172,25 @@ export async function verifyZkResult(p: VerifyZkResultParameters): Promise<{ ok:
   let outputOk = true
   const values: bigint[] = []
   for (const o of vk.outputs) {
-    // Outputs may arrive as JSON arrays or compact base64; read both through the protocol decoder.
-    let t: { data: Array<number | string | boolean> } | undefined
-    try {
-      const given = p.output[o.name]
-      t = given ? (tensorToJson(tensorFromJson(given, `output.${o.name}`)) as { data: Array<number | string | boolean> }) : undefined
-    } catch {
-      t = undefined
-    }
     const n = o.shape.reduce((a, b) => a * b, 1)
-    if (!t || t.data.length !== n) {
+    let data: ArrayLike<number | bigint>
+    try {
+      const t = p.output[o.name]
+      if (!t) throw new Error('missing')
+      data = tensorFromJson(t, `output "${o.name}"`).data as ArrayLike<number | bigint>
+    } catch (error) {
       outputOk = false
-      outputProblem = `output "${o.name}" is missing or has the wrong size`
+      outputProblem = `output "${o.name}" is missing or unreadable (${(error as Error).message})`
+      break
+    }
+    if (data.length !== n) {
+      outputOk = false
+      outputProblem = `output "${o.name}" has ${data.length} values, the circuit has ${n}`
       break
     }
     for (let i = 0; i < n && outputOk; i++) {
-      const raw = t.data[i]
-      if ((typeof raw !== 'number' || !Number.isSafeInteger(raw)) && (typeof raw !== 'string' || !/^-?\d+$/.test(raw))) {
+      const raw = data[i]!
+      if (typeof raw !== 'bigint' && !Number.isSafeInteger(raw)) {
         outputOk = false
         outputProblem = `output "${o.name}"[${i}] = ${JSON.stringify(raw)} is not an integer`
       } else values.push(BigInt(raw))

@@ -22,6 +22,8 @@ const model = buildMlp({ name: 'tiny', sizes: [4, 16, 3], seed: 3 })
 const rand = seededRandom(5)
 const calibration = Array.from({ length: 20 }, () => Array.from({ length: 4 }, () => rand() * 2 - 1))
 const input: TensorMapJson = { input: { dtype: 'float32', shape: [1, 4], data: calibration[0]! } }
+/** The JSON-array form every tensor here has (the prover and these fixtures use it). */
+const data = (t: unknown): Array<number | string> => (t as { data: Array<number | string> }).data
 let ptauPath = ''
 let transcript: CeremonyTranscript
 let artifacts: ZkArtifacts
@@ -86,20 +88,17 @@ test('tampering with an output value, the input, the proof, the model CID or the
   const failed = async (p: Partial<typeof base> & { model?: string; expectedVkHash?: string }) => (await verifyZkResult({ ...base, ...p })).checks.filter((c) => !c.ok).map((c) => c.check)
 
   const out = structuredClone(result.output)
-  const outData = (out.output as { data: number[] }).data
-  outData[1] = outData[1]! + 1
+  data(out.output)[1] = (data(out.output)[1] as number) + 1
   assert.deepEqual(await failed({ output: out }), ['output'])
 
   const inp = structuredClone(input)
-  const inData = (inp.input as { data: number[] }).data
-  inData[0] = inData[0]! + 0.5
+  data(inp.input)[0] = (data(inp.input)[0] as number) + 0.5
   assert.deepEqual(await failed({ input: inp }), ['input'])
 
   const signals = [...result.publicSignals]
   signals[2] = String(BigInt(signals[2]!) + 1n)
   const both = structuredClone(result.output)
-  const bothData = (both.output as { data: number[] }).data
-  bothData[0] = bothData[0]! + 1
+  data(both.output)[0] = (data(both.output)[0] as number) + 1
   assert.deepEqual(await failed({ output: both, publicSignals: signals }), ['proof'], 'output and signals changed together: only the pairing check can tell')
 
   const proof = structuredClone(result.proof)
@@ -141,8 +140,7 @@ test("a circuit with hashed outputs proves with 3 public signals and still catch
   const base = { vk: hashed.manifest.verifierKey, input, output: r.output, proof: r.proof, publicSignals: r.publicSignals }
   assert.equal((await verifyZkResult(base)).ok, true)
   const out = structuredClone(r.output)
-  const outData = (out.output as { data: number[] }).data
-  outData[2] = outData[2]! - 1
+  data(out.output)[2] = (data(out.output)[2] as number) - 1
   const v = await verifyZkResult({ ...base, output: out })
   assert.deepEqual(v.checks.filter((c) => !c.ok).map((c) => c.check), ['output'])
   hashedResult = { artifacts: hashed, result: r }

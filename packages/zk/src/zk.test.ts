@@ -1,3 +1,4 @@
+/// <reference path="./vendor.d.ts" />
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { poseidon16 } from 'poseidon-lite'
@@ -190,17 +191,18 @@ test('unsupported operators and shapes fail with the op, the node and the suppor
   assert.throws(() => parseGraph(grouped), (e: unknown) => e instanceof VerityError && e.code === 'UNSUPPORTED_OPERATOR' && /group=2/.test(e.message))
 })
 
-test('zkProofHash: keccak256 of the verifyProof calldata words (frozen vector)', () => {
+test('zkProofHash: keccak256(abi.encode(a, b, c, publicSignals)) as Settlement.zkProofHash (frozen vector)', () => {
   const proof = { pi_a: ['1', '2', '1'], pi_b: [['3', '4'], ['5', '6'], ['1', '0']], pi_c: ['7', '8', '1'], protocol: 'groth16' }
   assert.equal(zkProofHash(proof, ['9', '10']), '0x' + Buffer.from(keccak(proof)).toString('hex'))
-  assert.equal(zkProofHash(proof, ['9', '10']), '0x5cc6fedeca71f1bcdae553537dae6cdd57f6fee49311eafb75c7a1adc336553a')
+  assert.equal(zkProofHash(proof, ['9', '10']), '0xce5f6cd0ba6e57aca3592ccb322abc771690d041d069daa555c5026433b19499')
   assert.notEqual(zkProofHash(proof, ['9', '11']), zkProofHash(proof, ['9', '10']))
   assert.throws(() => zkProofHash({ pi_a: ['x'] } as never, []), TypeError)
 })
 
 function keccak(_proof: unknown): Uint8Array {
-  // Independent encoding: abi.encodePacked(a, b with each G2 coordinate pair swapped, c, pub).
-  const words = [1, 2, 4, 3, 6, 5, 7, 8, 9, 10].map((v) => v.toString(16).padStart(64, '0')).join('')
+  // Independent encoding: abi.encode(a, b with each G2 coordinate pair swapped, c, uint256[] pub):
+  // the dynamic array is an offset word (9 head words = 0x120), then its length, then its elements.
+  const words = [1, 2, 4, 3, 6, 5, 7, 8, 0x120, 2, 9, 10].map((v) => v.toString(16).padStart(64, '0')).join('')
   return keccak_256(Buffer.from(words, 'hex'))
 }
 

@@ -24,6 +24,11 @@ export async function infer(options: InferOptions): Promise<void> {
   const { verification, outputs: _typed, ...wire } = result
   // Saved and printed results use plain JSON arrays, so a person can read (and try to tamper with) them.
   const saved: InferenceResult = withJsonTensors(wire)
+  if (saved.receipt.mode === 'ZKML' && !onNetwork) {
+    // Saved ZKML results carry the verification key (from the model release, hash checked) for offline checks.
+    const { key } = await createClient({ url: options.node, timeoutMs: options.timeout }).zkVerifierKey(saved.model)
+    saved.proof = { ...(saved.proof as object), verifierKey: key }
+  }
   if (options.out) writeFileAtomic(options.out, `${JSON.stringify(saved, null, 2)}\n`)
   if (options.json) {
     out(JSON.stringify({ ...saved, verification }, null, 2))
@@ -31,6 +36,12 @@ export async function infer(options: InferOptions): Promise<void> {
   }
   out(color.bold('Output'))
   out(table(Object.entries(saved.output).map(([name, t]) => [name, `${t.dtype}[${t.shape.join('×')}]`, summarize(t)])))
+  out()
+  const float = (saved.proof as { unprovenFloatOutput?: Record<string, TensorJson> } | undefined)?.unprovenFloatOutput
+  if (saved.receipt.mode === 'ZKML' && float) {
+    out(color.dim('  The output above is the integer output the proof covers. For comparison only, onnxruntime\'s float output (NOT proven):'))
+    out(color.dim(table(Object.entries(float).map(([name, t]) => [name, `${t.dtype}[${t.shape.join('×')}]`, summarize(t)]))))
+  }
   out()
   out(color.bold('Verification'))
   out(renderChecks(verification.checks))
