@@ -1,4 +1,4 @@
-import type { InferenceResult, Mode, TensorJson } from '@verity/protocol'
+import { tensorFromJson, tensorToJson, type InferenceResult, type Mode, type TensorJson } from '@verity/protocol'
 import { createClient, withJsonTensors } from '@verity/sdk'
 import { readJsonFile, writeFileAtomic } from '../files.ts'
 import { renderChecks } from '../checks.ts'
@@ -50,8 +50,9 @@ export async function infer(options: InferOptions): Promise<void> {
   if (options.out) out(color.dim(`  saved to ${options.out} (check it any time with: verity verify ${options.out})`))
 }
 
-function summarize(t: TensorJson): string {
-  if (!('data' in t)) return `(${t.base64.length} base64 characters)`
+function summarize(given: TensorJson): string {
+  const t = 'data' in given ? given : tensorToJson(tensorFromJson(given))
+  if (!('data' in t)) return ''
   const values = t.data
   const head = values.slice(0, 6).map((v) => (typeof v === 'number' ? Number(v.toPrecision(5)) : v)).join(', ')
   let text = `[${head}${values.length > 6 ? `, … (${values.length} values)` : ''}]`

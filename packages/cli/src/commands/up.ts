@@ -11,6 +11,8 @@ export async function up(o: UpOptions): Promise<void> {
   info(color.dim(`Starting Verity in ${o.dataDir}…`))
   const node = await startNode({
     dataDir: o.dataDir, port: o.port, host: o.host, databaseUrl: o.databaseUrl, seedSamples: o.seed, workers: o.workers,
+    // The terminal shows the summary below; node logs stay quiet unless VERITY_LOG_LEVEL asks for more.
+    logLevel: process.env.VERITY_LOG_LEVEL ?? 'warn',
     onSeedProgress: (m) => info(color.dim(`  seeding ${m}`)),
   })
   out()
