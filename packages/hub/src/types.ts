@@ -56,14 +56,8 @@ export type CreateRepositoryParameters = {
   visibility?: Visibility | undefined
 }
 
-export type UpdateRepositoryParameters = {
-  repo: string
-  description?: string | undefined
-  task?: string | null | undefined
-  license?: string | null | undefined
-  tags?: string[] | undefined
-  visibility?: Visibility | undefined
-}
+/** The same fields as creation; only those given change. */
+export type UpdateRepositoryParameters = CreateRepositoryParameters
 
 export type CreateReleaseParameters = { repo: string; version: string; notes?: string | undefined }
 export type PublishReleaseParameters = { repo: string; version: string }
