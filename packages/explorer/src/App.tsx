@@ -9,10 +9,11 @@ import { ModelsPage } from './pages/Models.tsx'
 import { ModelPage } from './pages/Model.tsx'
 import { ReceiptPage } from './pages/Receipt.tsx'
 import { VerifyPage } from './pages/Verify.tsx'
-import { MemoryPage } from './pages/Memory.tsx'
 
 // Charts are not needed on first load.
 const StatsPage = lazy(() => import('./pages/Stats.tsx'))
+// Memory verification carries its own hashing code; only readers of the memory page need it.
+const MemoryPage = lazy(() => import('./pages/Memory.tsx'))
 
 const nav: Array<{ href: string; label: string; pages: Route['page'][] }> = [
   { href: hrefs.network(), label: 'Network', pages: ['network'] },
@@ -30,7 +31,7 @@ function Page({ route }: { route: Route }) {
     case 'receipt': return <ReceiptPage id={route.id} />
     case 'verify': return <VerifyPage />
     case 'stats': return <Suspense fallback={<p role="status">Loading charts…</p>}><StatsPage /></Suspense>
-    case 'memory': return <MemoryPage />
+    case 'memory': return <Suspense fallback={<p role="status">Loading the memory page…</p>}><MemoryPage /></Suspense>
     case 'not-found': return (
       <>
         <h1 tabIndex={-1}>Page not found</h1>
