@@ -1,0 +1,257 @@
+/**
+ * @verity/tee/browser — attestation checks for web pages (the explorer), with no Node APIs: X.509 by
+ * a small DER reader (x509.ts) and WebCrypto, hashes and the dev key by noble, the Nitro document
+ * parsed by the same code as the Node verifier (nitroDocument.ts). Checks, their names and their
+ * messages are those of the synchronous Node API (verifyAttestation, checkBinding, teeModeVerifier),
+ * which stays the reference; browser.test.ts runs both on the real fixtures.
+ *
+ * In the browser: AWS Nitro and the INSECURE dev provider. AMD SEV-SNP and Intel TDX/SGX evidence is
+ * reported as not checked here (use the SDK or `verity verify`).
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { p256 } from '@noble/curves/nist.js'
+import { VerityError, bytesToHex, canonicalJson, concatBytes, hexToBytes, isAddress, utf8, type CheckOutcome, type Hex, type InferenceResult } from '@verity/protocol'
+import { cbor, parseNitroDocument } from './nitroDocument.ts'
+import { AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
+import { commonName, isSignedBy, parseCertificate, pemToDer, verifyWithKey, type Certificate } from './x509.ts'
+import type { AttestationCheck, AttestationEvidence, AttestationKind, CheckName, DevEvidence, NitroEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
+
+export { attestationKinds, type AttestationEvidence, type AttestationKind, type VerifiedAttestation, type VerifyOptions, type VerifyPolicy, type AttestationCheck } from './types.ts'
+export { parseCertificate, type Certificate } from './x509.ts'
+
+// binding.ts's BINDING_DOMAIN (binding.ts hashes with node:crypto, so it is not imported here; browser.test.ts checks they agree).
+const BINDING_DOMAIN = 'verity-tee-v1'
+
+/** The evidence kinds this entry verifies. */
+export const browserAttestationKinds = ['nitro', 'dev'] as const satisfies readonly AttestationKind[]
+
+class Checks {
+  readonly list: AttestationCheck[] = []
+  add(check: CheckName, ok: boolean, message: string): boolean {
+    this.list.push({ check, ok, message })
+    return ok
+  }
+  get ok(): boolean {
+    return this.list.length > 0 && this.list.every((c) => c.ok)
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
+const hex = (b: Uint8Array) => bytesToHex(b).slice(2)
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
+
+function nowMs(now: Date | number | undefined): number {
+  const ms = now instanceof Date ? now.getTime() : now
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError('options.now expected a Date or unix milliseconds: verification must state the time it checks against')
+  return ms
+}
+
+/** Accepts bytes, 0x-hex, plain hex or base64 (as the Node API does). */
+export function toBytes(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') {
+    const text = value.trim()
+    if (/^0x([0-9a-fA-F]{2})*$/.test(text)) return hexToBytes(text as Hex)
+    if (/^([0-9a-fA-F]{2})+$/.test(text)) return hexToBytes(`0x${text}`)
+    const b64 = text.replace(/\s+/g, '')
+    if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) return Uint8Array.from(atob(b64.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))
+  }
+  throw new VerityError('ATTESTATION_MALFORMED', `${what} must be bytes, hex or base64, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`, { details: { field: what } })
+}
+
+export function measurementHashOf(kind: AttestationKind, measurement: Uint8Array): Hex {
+  return bytesToHex(sha256(concatBytes(utf8.encode(kind), Uint8Array.of(0), measurement)))
+}
+
+function finish(checks: Checks, fields: Omit<VerifiedAttestation, 'ok' | 'checks' | 'measurementHash' | 'measurement'> & { measurement: Uint8Array }, options: VerifyOptions): VerifiedAttestation {
+  const measurement = bytesToHex(fields.measurement)
+  const expected = options.policy?.expectedMeasurements
+  if (expected !== undefined) {
+    const ok = expected.some((m) => m.toLowerCase() === measurement)
+    checks.add('measurement', ok, ok ? 'The measurement is one of the expected ones.' : `The measurement ${measurement.slice(0, 18)}… is not in the expected list.`)
+  }
+  return { ...fields, ok: checks.ok, measurement, measurementHash: measurementHashOf(fields.kind, fields.measurement), checks: checks.list }
+}
+
+const fingerprint = (c: Certificate) => hex(sha256(c.raw))
+
+/** The chain leaf → … → root against a pinned root (as the Node verifier's checkChain). */
+async function checkChain(checks: Checks, chain: Certificate[], pinnedRoot: Certificate, now: number, label: string): Promise<boolean> {
+  const root = chain.at(-1)!
+  const rootOk = fingerprint(root) === fingerprint(pinnedRoot)
+  checks.add('root', rootOk, rootOk
+    ? `The ${label} chain ends at the pinned root "${commonName(pinnedRoot)}" (sha256 ${fingerprint(pinnedRoot).slice(0, 16)}…).`
+    : `The ${label} chain ends at "${commonName(root)}" (sha256 ${fingerprint(root).slice(0, 16)}…), which is not the pinned root "${commonName(pinnedRoot)}".`)
+  let linksOk = await isSignedBy(root, root)
+  let broken = linksOk ? '' : `the root "${commonName(root)}" is not validly self-signed`
+  for (let i = 0; linksOk && i < chain.length - 1; i++) {
+    if (!(await isSignedBy(chain[i]!, chain[i + 1]!))) {
+      linksOk = false
+      broken = `"${commonName(chain[i]!)}" is not signed by "${commonName(chain[i + 1]!)}"`
+    }
+  }
+  checks.add('chain', linksOk, linksOk
+    ? `Each of the ${chain.length} ${label} certificates is signed by the next one up to the root.`
+    : `The ${label} certificate chain is broken: ${broken}.`)
+  const expired = chain.filter((c) => now < c.notBefore || now > c.notAfter)
+  checks.add('validity', expired.length === 0, expired.length === 0
+    ? `Every ${label} certificate is within its validity period at ${iso(now)}.`
+    : `At ${iso(now)} ${expired.map((c) => `"${commonName(c)}" (valid ${iso(c.notBefore)} to ${iso(c.notAfter)})`).join(', ')} ${expired.length === 1 ? 'is' : 'are'} outside the validity period.`)
+  return rootOk && linksOk && expired.length === 0
+}
+
+const isAllZero = (b: Uint8Array) => b.every((x) => x === 0)
+
+export async function verifyNitroInBrowser(evidence: NitroEvidence | Uint8Array | string, options: VerifyOptions): Promise<VerifiedAttestation> {
+  const now = nowMs(options.now)
+  const policy = options.policy ?? {}
+  const raw = evidence instanceof Uint8Array || typeof evidence === 'string' ? evidence : evidence.document
+  const doc = parseNitroDocument(toBytes(raw, 'nitro document'))
+  const checks = new Checks()
+  const pinned = parseCertificate(pemToDer(policy.roots?.nitro ?? AWS_NITRO_ROOT_G1_PEM))
+  let leaf: Certificate
+  let bundle: Certificate[]
+  try {
+    leaf = parseCertificate(doc.certificate)
+    bundle = doc.cabundle.map((c) => parseCertificate(c))
+  } catch (cause) {
+    throw new VerityError('ATTESTATION_MALFORMED', 'Nitro attestation document: certificate or cabundle holds an unreadable certificate', { cause })
+  }
+  await checkChain(checks, [leaf, ...[...bundle].reverse()], pinned, now, 'AWS Nitro')
+  const sigStructure = cbor.encode(['Signature1', doc.protectedHeader, new Uint8Array(0), doc.payload])
+  const signatureOk = leaf.key.kind === 'ec' && leaf.key.curve === 'P-384' && doc.signature.length === 96 &&
+    (await verifyWithKey(leaf, { kind: 'ecdsa', hash: 'SHA-384' }, sigStructure, doc.signature, true))
+  checks.add('signature', signatureOk, signatureOk
+    ? `The document is signed (ES384) by the enclave certificate "${doc.moduleId}".`
+    : 'The document signature does not match its contents and the enclave certificate: it was altered or forged.')
+  const maxAge = (policy.maxAgeSeconds ?? 600) * 1000
+  const age = now - doc.timestamp
+  const fresh = age >= -60_000 && age <= maxAge
+  checks.add('freshness', fresh, fresh
+    ? `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before the check (limit ${maxAge / 1000} s).`
+    : age < 0
+      ? `Produced at ${iso(doc.timestamp)}, which is in the future relative to ${iso(now)}.`
+      : `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before ${iso(now)}: older than the ${maxAge / 1000} s limit.`)
+  const pcr = (i: number): Uint8Array => doc.pcrs.get(i) ?? new Uint8Array(48)
+  const debug = isAllZero(pcr(0)) && isAllZero(pcr(1)) && isAllZero(pcr(2))
+  checks.add('debug', !debug || policy.allowDebug === true, !debug
+    ? 'The enclave runs in production mode (PCR0-2 are set).'
+    : policy.allowDebug === true
+      ? 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host. Accepted because the policy allows debug.'
+      : 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host, so nothing it signs can be trusted.')
+  const pcrs: Record<string, string> = {}
+  for (const [k, v] of [...doc.pcrs].sort(([a], [b]) => a - b)) pcrs[String(k)] = bytesToHex(v)
+  return finish(checks, {
+    kind: 'nitro', provider: 'aws-nitro', measurement: pcr(0), reportData: doc.userData ?? new Uint8Array(0), debug, timestamp: doc.timestamp,
+    claims: {
+      moduleId: doc.moduleId, pcrs, publicKey: doc.publicKey && bytesToHex(doc.publicKey), userData: doc.userData && bytesToHex(doc.userData),
+      nonce: doc.nonce && bytesToHex(doc.nonce), certificateSubject: leaf.subject,
+    },
+  }, options)
+}
+
+export function verifyDevInBrowser(evidence: DevEvidence, options: VerifyOptions): VerifiedAttestation {
+  const now = nowMs(options.now)
+  const policy = options.policy ?? {}
+  const { signature, ...body } = evidence
+  for (const field of ['measurement', 'reportData', 'publicKey', 'signature'] as const) {
+    if (typeof evidence[field] !== 'string' || !/^0x([0-9a-f]{2})*$/.test(evidence[field])) throw new VerityError('ATTESTATION_MALFORMED', `dev attestation: ${field} must be lower-case 0x-hex`)
+  }
+  if (evidence.version !== 1 || evidence.insecure !== true || !Number.isSafeInteger(evidence.timestamp)) {
+    throw new VerityError('ATTESTATION_MALFORMED', 'dev attestation: expected version 1, insecure: true and an integer timestamp')
+  }
+  const checks = new Checks()
+  checks.add('insecure-dev', policy.allowInsecureDev === true, policy.allowInsecureDev === true
+    ? 'INSECURE: this document comes from the development provider. No hardware vouches for it; accepted only because the policy allows insecure dev attestations.'
+    : 'INSECURE: this document comes from the development provider. No hardware vouches for it, so it proves nothing about the code that runs.')
+  let ok = false
+  try {
+    ok = p256.verify(hexToBytes(signature), sha256(utf8.encode(canonicalJson(body))), hexToBytes(evidence.publicKey), { prehash: false, lowS: true })
+  } catch {
+    ok = false
+  }
+  checks.add('signature', ok, ok ? 'The document is signed by the dev key it names.' : 'The document signature does not match its contents.')
+  const maxAge = (policy.maxAgeSeconds ?? 600) * 1000
+  const age = now - evidence.timestamp
+  const fresh = age >= -60_000 && age <= maxAge
+  checks.add('freshness', fresh, fresh
+    ? `Produced at ${iso(evidence.timestamp)}, ${Math.round(age / 1000)} s before the check.`
+    : `Produced at ${iso(evidence.timestamp)}: outside the ${maxAge / 1000} s window around ${iso(now)}.`)
+  return finish(checks, {
+    kind: 'dev', provider: 'dev (INSECURE)', measurement: hexToBytes(evidence.measurement), reportData: hexToBytes(evidence.reportData),
+    debug: true, timestamp: evidence.timestamp, claims: { publicKey: evidence.publicKey, insecure: true },
+  }, options)
+}
+
+/** verifyAttestation for the browser: Nitro and dev evidence; other kinds throw ATTESTATION_UNSUPPORTED-style errors naming the CLI. */
+export async function verifyAttestationInBrowser(evidence: AttestationEvidence | Uint8Array | string, options: VerifyOptions): Promise<VerifiedAttestation> {
+  let result: VerifiedAttestation
+  if (evidence instanceof Uint8Array || typeof evidence === 'string') result = await verifyNitroInBrowser(evidence, options)
+  else if (evidence?.kind === 'nitro') result = await verifyNitroInBrowser(evidence, options)
+  else if (evidence?.kind === 'dev') result = verifyDevInBrowser(evidence, options)
+  else throw new VerityError('ATTESTATION_MALFORMED', `${String((evidence as { kind?: unknown } | null)?.kind)} attestations are not verified in the browser; check them with the SDK or \`verity verify\``, { details: { kind: (evidence as { kind?: unknown } | null)?.kind } })
+  if (options.kind === undefined || options.kind === result.kind) return result
+  return { ...result, ok: false, checks: [...result.checks, { check: 'kind', ok: false, message: `Expected a ${options.kind} attestation, got ${result.kind}.` }] }
+}
+
+const pemOrHex = (v: string | Uint8Array | undefined, what: string): Hex | undefined =>
+  v === undefined ? undefined : typeof v === 'string' && v.includes('-----BEGIN') ? bytesToHex(pemToDer(v)) : bytesToHex(toBytes(v, what))
+
+/** attestationDigest (the receipt's proofHash for TEE results): sha256(utf8(canonicalJson(normalized evidence))). */
+export function attestationDigest(evidence: AttestationEvidence): Hex {
+  const bin = (v: string | Uint8Array, what: string) => bytesToHex(toBytes(v, what))
+  const normalized = evidence.kind === 'nitro' ? { kind: 'nitro', document: bin(evidence.document, 'document') }
+    : evidence.kind === 'sev-snp' ? { kind: 'sev-snp', report: bin(evidence.report, 'report'), vcek: pemOrHex(evidence.vcek, 'vcek'), ask: pemOrHex(evidence.ask, 'ask'), ark: pemOrHex(evidence.ark, 'ark') }
+      : evidence.kind === 'tdx' || evidence.kind === 'sgx' ? { kind: evidence.kind, quote: bin(evidence.quote, 'quote'), collateral: evidence.collateral }
+        : evidence
+  return bytesToHex(sha256(utf8.encode(canonicalJson(normalized as never))))
+}
+
+/** bindingFor (binding.ts): the 64-byte report data committing to `address` (no TLS key). */
+export function bindingFor(address: string): Uint8Array {
+  if (!isAddress(address)) throw new TypeError(`bindingFor: address expected 0x + 40 hex digits, got ${JSON.stringify(address)}`)
+  return concatBytes(sha256(concatBytes(utf8.encode(BINDING_DOMAIN), hexToBytes(address.toLowerCase() as Hex), new Uint8Array(32))), new Uint8Array(32))
+}
+
+export function checkBinding(attestation: VerifiedAttestation, address: string): AttestationCheck {
+  if (!equalBytes(attestation.reportData, bindingFor(address))) {
+    return { check: 'binding', ok: false, message: `The attestation's report data does not commit to node ${address}: the key signing receipts is not the one this TEE vouched for.` }
+  }
+  if (!attestation.ok) return { check: 'binding', ok: false, message: `The report data names node ${address}, but the attestation itself did not verify, so the binding proves nothing.` }
+  return { check: 'binding', ok: true, message: `The ${attestation.kind} attestation commits to node ${address}.` }
+}
+
+export type TeeBrowserCheck = {
+  /** The mode check for verifyInferenceResult's list, as teeModeVerifier words it. */
+  mode: CheckOutcome
+  /** The attestation's own checks and the binding, when the evidence could be read. */
+  attestation: VerifiedAttestation | null
+  binding: AttestationCheck | null
+  /** True when the evidence is of a kind this entry does not verify (SEV-SNP, TDX, SGX). */
+  unsupported: boolean
+}
+
+/**
+ * teeModeVerifier for the browser: the proofHash commits to the evidence, the evidence verifies (at
+ * `now`, default the receipt's time), and its report data binds the receipt's node. Never throws.
+ */
+export async function checkTeeResult(result: InferenceResult, options: { now?: Date | number; policy?: VerifyOptions['policy'] } = {}): Promise<TeeBrowserCheck> {
+  const fail = (message: string, rest: Partial<TeeBrowserCheck> = {}): TeeBrowserCheck => ({ mode: { check: 'mode', ok: false, message }, attestation: null, binding: null, unsupported: false, ...rest })
+  if (result.receipt.mode !== 'TEE') return fail(`This verifier checks TEE results; the receipt says mode ${result.receipt.mode}.`)
+  const evidence = result.proof as AttestationEvidence | undefined
+  if (evidence === undefined || evidence === null || typeof evidence !== 'object') return fail('The result carries no attestation evidence in its proof field.')
+  if (!(browserAttestationKinds as readonly string[]).includes(evidence.kind)) {
+    return fail(`This page does not verify ${String(evidence.kind)} attestations; check the result with the SDK or \`verity verify\`.`, { unsupported: true })
+  }
+  let verified: VerifiedAttestation
+  try {
+    if (attestationDigest(evidence) !== result.receipt.proofHash) return fail("The attached attestation is not the one the receipt's proofHash commits to.")
+    verified = await verifyAttestationInBrowser(evidence, { now: options.now ?? result.receipt.timestamp * 1000, policy: options.policy })
+  } catch (error) {
+    return fail(`The attached attestation cannot be read: ${(error as Error).message}`)
+  }
+  const binding = checkBinding(verified, result.receipt.node)
+  if (!verified.ok) return fail(`The ${verified.kind} attestation does not verify: ${verified.checks.filter((c) => !c.ok).map((c) => c.message).join(' ')}`, { attestation: verified, binding })
+  if (!binding.ok) return fail(binding.message, { attestation: verified, binding })
+  return { mode: { check: 'mode', ok: true, message: `Mode TEE: a verified ${verified.provider} attestation (measurement ${verified.measurement.slice(0, 18)}…) vouches for node ${result.receipt.node}.` }, attestation: verified, binding, unsupported: false }
+}
