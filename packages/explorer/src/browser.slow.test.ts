@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -54,6 +55,8 @@ before(async () => {
 })
 after(async () => {
   await context?.close()
+  const { releaseZkResources } = await import('@verity/zk')
+  await releaseZkResources()
   await node?.close()
   if (tmp) rmSync(tmp, { recursive: true, force: true })
 })
@@ -263,5 +266,152 @@ test('memory page: a user key opens the memories with their sources, and the sig
   assert.match(await page.locator('table.log tr[data-seq="0"]').getAttribute('data-status') ?? '', /fail/)
   await shot('memory-tampered')
   await page.unroute('**/v1/memories/log*')
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
+})
+
+/** The CLI, as a model owner runs it: the ZKML setup is made by `verity zk compile`, not by the node. */
+async function verity(args: string[]): Promise<string> {
+  const bin = fileURLToPath(new URL('../../cli/bin/verity.js', import.meta.url))
+  const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', VERITY_NODE: node.url, VERITY_ZK_DATA: join(tmp, 'ceremonies') }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (d) => { output += d })
+  child.stderr.on('data', (d) => { output += d })
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  assert.equal(code, 0, `verity ${args.join(' ')}:\n${output}`)
+  return output
+}
+
+/**
+ * `verity zk compile` for the release, once per version of @verity/zk's sources: the ceremony and the
+ * proving key take minutes on a busy machine, so the real artifacts it made are kept (node_modules/.cache)
+ * and attached to the release on later runs, as the CLI does for a model that already has a setup.
+ */
+async function zkSetup(repo: string, release: string): Promise<void> {
+  const { createHash } = await import('node:crypto')
+  const { readdirSync } = await import('node:fs')
+  const zkSrc = fileURLToPath(new URL('../../zk/src/', import.meta.url))
+  const sources = createHash('sha256')
+  for (const f of readdirSync(zkSrc).filter((f) => f.endsWith('.ts') && !f.includes('.test.')).sort()) sources.update(f).update(readFileSync(join(zkSrc, f)))
+  const cache = fileURLToPath(new URL(`../../../node_modules/.cache/verity-explorer-zk/${sources.digest('hex').slice(0, 16)}/`, import.meta.url))
+  const paths = ['zk/manifest.json', 'zk/plan.json', 'zk/circuit.r1cs', 'zk/circuit.zkey', 'zk/Verifier.sol', 'zk/ceremony.json', 'zk/vk.json']
+  const file = (path: string) => join(cache, path.replace('/', '_'))
+  if (!paths.every((p) => existsSync(file(p)))) {
+    await verity(['zk', 'compile', `${repo}@${release}`, '--contributor', 'alice', '--beacon', '5a'.repeat(32)])
+    const files = (await (await fetch(`${node.url}/v1/repos/${repo}/releases/${release}/files`)).json()) as Array<{ path: string; cid: string }>
+    mkdirSync(cache, { recursive: true })
+    for (const p of paths) writeFileSync(file(p), new Uint8Array(await (await fetch(`${node.url}/v1/blobs/${files.find((f) => f.path === p)!.cid}`)).arrayBuffer()))
+    return
+  }
+  for (const p of paths) {
+    const res = await fetch(`${node.url}/v1/repos/${repo}/releases/${release}/files/${p}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: readFileSync(file(p)) })
+    assert.ok(res.ok, `upload ${p}: HTTP ${res.status} ${await res.text()}`)
+  }
+}
+
+test('ZKML: run a model with a proof from the form and see the Groth16 proof verified in the page; a tampered proof fails', { skip }, async () => {
+  // The tiny MLP again, as a draft release the owner compiles a circuit for (power 11: a few seconds).
+  writeFileSync(join(tmp, 'mlp.onnx'), sampleModels.find((s) => s.repo === 'verity/tiny-mlp')!.bytes())
+  await verity(['model', 'push', 'mlp.onnx', '--repo', 'acme/zk', '--release', '1.00'])
+  await zkSetup('acme/zk', '1.00')
+
+  await page.goto(`${node.url}/models/acme/zk`)
+  await page.getByLabel('Proof mode', { exact: true }).selectOption('ZKML')
+  await page.getByRole('button', { name: 'Fill example for input' }).click()
+  await page.getByRole('button', { name: 'Run and verify' }).click()
+  await page.locator('.run-result [data-verdict]').waitFor({ timeout: 60_000 })
+  const statuses = await page.locator('.run-result [data-check]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-check')}:${e.getAttribute('data-status')}`))
+  assert.deepEqual(statuses, ['format:pass', 'model:pass', 'input-hash:pass', 'output-hash:pass', 'signature:pass', 'signer:pass', 'mode:pass',
+    'zk-format:pass', 'zk-model:pass', 'zk-vk:pass', 'zk-input:pass', 'zk-output:pass', 'zk-proof:pass'])
+  assert.match(await page.locator('[data-check="zk-proof"]').innerText(), /Groth16 pairing check passed/)
+  assert.match(await page.locator('[data-check="mode"]').innerText(), /verification key of acme\/zk@1\.00/)
+  await shot('model-run-zkml')
+  await assertAccessible('model-run-zkml')
+
+  // A saved ZKML result pasted on the verify page: the proof is checked again; a forged one is named.
+  const res = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'acme/zk@1.00', mode: 'zkml', input: { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -0.25, 0.75, 0.125] } } }) })
+  assert.equal(res.status, 200)
+  const result = (await res.json()) as InferenceResult & { proof: { proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[] }; publicSignals: string[] } }
+  await page.goto(`${node.url}/verify`)
+  await page.getByLabel('Result JSON').fill(JSON.stringify(result))
+  await page.getByRole('button', { name: 'Verify' }).click()
+  await page.locator('[data-verdict="verified"]').waitFor()
+  assert.equal(await page.locator('[data-check="zk-proof"][data-status="pass"]').count(), 1)
+  const tampered = structuredClone(result)
+  tampered.proof.proof.pi_a[0] = String(BigInt(tampered.proof.proof.pi_a[0]!) + 1n)
+  await page.getByLabel('Result JSON').fill(JSON.stringify(tampered))
+  await page.getByRole('button', { name: 'Verify' }).click()
+  await page.locator('[data-verdict="failed"]').waitFor()
+  assert.match(await page.locator('[data-check="mode"][data-status="fail"]').innerText(), /does not commit to the attached proof/)
+  await shot('verify-zkml-tampered')
+
+  // The page's pairing check (noble) agrees with snarkjs on the real proof and on a forged one that is
+  // still made of valid curve points (A and C swapped), which only the pairing can catch.
+  const { verifyGroth16 } = await import('./lib/groth16.ts')
+  const snarkjs = await import('snarkjs')
+  const setup = (await (await fetch(`${node.url}/v1/zk/${result.model}`)).json()) as { files: Record<string, string> }
+  const { vk } = (await (await fetch(`${node.url}/v1/blobs/${setup.files['zk/vk.json']}`)).json()) as { vk: Record<string, unknown> }
+  const { proof, publicSignals } = result.proof
+  const forged = { ...proof, pi_a: proof.pi_c, pi_c: proof.pi_a }
+  assert.equal(verifyGroth16(vk as never, publicSignals, proof), true)
+  assert.equal(await snarkjs.groth16.verify(vk, publicSignals, proof), true)
+  assert.equal(verifyGroth16(vk as never, publicSignals, forged), false)
+  assert.equal(await snarkjs.groth16.verify(vk, publicSignals, forged), false)
+  const otherSignals = [...publicSignals]
+  otherSignals[2] = String(BigInt(otherSignals[2]!) + 1n)
+  assert.equal(verifyGroth16(vk as never, otherSignals, proof), false)
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
+})
+
+test('TEE: pasted TEE results — dev proves nothing, a real Nitro document chains to the AWS root but is not bound to the signer, a tampered one fails', { skip }, async () => {
+  const { signReceipt, privateKeyToAddress } = await import('@verity/protocol')
+  const { attestationDigest, bindingFor, createDevAttester } = await import('@verity/tee')
+  const base = await inferViaApi()
+  const key = `0x${'5e'.repeat(32)}` as const
+  const signer = privateKeyToAddress(key)
+  const teeResult = (proof: object, timestamp: number): InferenceResult => {
+    const receipt = { ...base.receipt, mode: 'TEE' as const, node: signer, timestamp, proofHash: attestationDigest(proof as never) }
+    return { ...base, receipt, signature: signReceipt(receipt, key), proof }
+  }
+  const verify = async (result: InferenceResult, verdict: string) => {
+    await page.getByLabel('Result JSON').fill(JSON.stringify(result))
+    await page.getByRole('button', { name: 'Verify' }).click()
+    await page.locator(`[data-verdict="${verdict}"]`).waitFor()
+    return Object.fromEntries(await page.locator('[data-check]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-check'), e.getAttribute('data-status')])))
+  }
+  await page.goto(`${node.url}/verify`)
+
+  // The dev provider (what a local network runs): everything checks out, and the page says it proves nothing.
+  const now = Math.floor(Date.now() / 1000)
+  const dev = createDevAttester().attest(bindingFor(signer), now * 1000)
+  const devChecks = await verify(teeResult(dev, now), 'incomplete')
+  assert.equal(devChecks.signature, 'pass')
+  assert.equal(devChecks.mode, 'skip')
+  assert.equal(devChecks['tee-signature'], 'pass')
+  assert.match(await page.locator('[data-check="mode"]').innerText(), /proves NOTHING/)
+  assert.match(await page.locator('.verdict').innerText(), /dev provider, which proves nothing/)
+  assert.match(await page.locator('table.facts').innerText(), /dev \(INSECURE\)/)
+  await shot('verify-tee-dev')
+  await assertAccessible('verify-tee-dev')
+
+  // A real AWS Nitro document (packages/tee/fixtures): provider, measurement and the chain to the pinned
+  // root verify in the page; its user data does not name this signer, so the binding fails, by name.
+  const nitroDocument = readFileSync(fileURLToPath(new URL('../../tee/fixtures/nitro/nitrite-2024-09-07.b64', import.meta.url)), 'utf8').trim()
+  const nitroAt = Math.floor(Date.parse('2024-09-07T14:37:39.545Z') / 1000) + 5
+  const nitroChecks = await verify(teeResult({ kind: 'nitro', document: nitroDocument }, nitroAt), 'failed')
+  assert.deepEqual([nitroChecks['tee-root'], nitroChecks['tee-chain'], nitroChecks['tee-validity'], nitroChecks['tee-signature'], nitroChecks['tee-debug'], nitroChecks['tee-binding']], ['pass', 'pass', 'pass', 'pass', 'pass', 'fail'])
+  assert.match(await page.locator('[data-check="tee-root"]').innerText(), /pinned root "aws.nitro-enclaves"/)
+  assert.match(await page.locator('[data-check="tee-binding"]').innerText(), /does not commit to node/)
+  const facts = await page.locator('table.facts').innerText()
+  assert.match(facts, /aws-nitro/)
+  assert.match(facts, /0xe72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a/)
+  await shot('verify-tee-nitro')
+
+  // One byte of the document changed (and the receipt re-signed over it): the document's signature fails.
+  const bytes = Buffer.from(nitroDocument, 'base64')
+  bytes[bytes.length - 10]! ^= 0x01
+  const tamperedChecks = await verify(teeResult({ kind: 'nitro', document: bytes.toString('base64') }, nitroAt), 'failed')
+  assert.equal(tamperedChecks['tee-signature'], 'fail')
+  assert.equal(tamperedChecks['tee-chain'], 'pass')
+  assert.match(await page.locator('[data-check="tee-signature"]').innerText(), /altered or forged/)
   assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
 })

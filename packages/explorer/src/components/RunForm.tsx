@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import type { InferenceResult, IoSchema } from '@verity/protocol'
 import { api, ApiError } from '../lib/api.ts'
-import { verifyForDisplay, type Verdict } from '../lib/checks.ts'
+import { verifyWithEvidence, type Verdict } from '../lib/checks.ts'
 import { buildInferInput, fieldShape, fillExample, formModelFromSchema, setDim, type FormModel } from '../lib/formModel.ts'
 import { hrefs } from '../lib/router.ts'
 import { Link, useNode } from '../nav.tsx'
@@ -11,11 +11,12 @@ import { Tensors } from './Tensors.tsx'
 import { VerdictView } from './Verdict.tsx'
 
 /** A form generated from the model's input schema; the answer is verified here before it is shown. */
-export function RunForm({ modelRef, cid, schema }: { modelRef: string; cid: string; schema: IoSchema }) {
+export function RunForm({ modelRef, cid, schema, modes = ['VANILLA'] }: { modelRef: string; cid: string; schema: IoSchema; modes?: string[] }) {
   const node = useNode()
   const [model, setModel] = useState<FormModel>(() => formModelFromSchema(schema))
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
+  const [mode, setMode] = useState(modes[0] ?? 'VANILLA')
   const [failure, setFailure] = useState<ApiError | null>(null)
   const [outcome, setOutcome] = useState<{ result: InferenceResult; verdict: Verdict } | null>(null)
 
@@ -36,8 +37,9 @@ export function RunForm({ modelRef, cid, schema }: { modelRef: string; cid: stri
     if (!built.ok) { setErrors(built.errors); return }
     setErrors({}); setBusy(true); setFailure(null); setOutcome(null)
     try {
-      const result = await api<InferenceResult>('/v1/infer', { method: 'POST', body: { model: modelRef, input: built.input } })
-      const verdict = verifyForDisplay(result, { expectedModel: cid, trustedSigners: node ? [node.address] : undefined })
+      const result = await api<InferenceResult>('/v1/infer', { method: 'POST', body: { model: modelRef, input: built.input, ...(mode === 'VANILLA' ? {} : { mode: mode.toLowerCase() }) } })
+      if ((result as { status?: string }).status === 'pending') throw new ApiError(202, 'PROOF_PENDING', 'The proof is taking longer than the node waits; it is still being made. Try again with a smaller input, or fetch it with the CLI.')
+      const verdict = await verifyWithEvidence(result, { expectedModel: cid, trustedSigners: node ? [node.address] : undefined })
       setOutcome({ result, verdict })
     } catch (error) {
       setFailure(error instanceof ApiError ? error : new ApiError(0, 'UNKNOWN', String(error)))
@@ -76,7 +78,15 @@ export function RunForm({ modelRef, cid, schema }: { modelRef: string; cid: stri
           </fieldset>
         )
       })}
-      <button type="submit" disabled={busy}>{busy ? 'Running…' : 'Run and verify'}</button>
+      {modes.length > 1 ? (
+        <p className="field inline">
+          <label htmlFor="run-mode">Proof mode</label>
+          <select id="run-mode" value={mode} onChange={(e) => setMode(e.target.value)}>
+            {modes.map((m) => <option key={m} value={m}>{m === 'ZKML' ? 'ZKML (zero-knowledge proof, slower)' : m === 'VANILLA' ? 'VANILLA (signature only)' : m}</option>)}
+          </select>
+        </p>
+      ) : null}
+      <button type="submit" disabled={busy}>{busy ? (mode === 'ZKML' ? 'Proving…' : 'Running…') : 'Run and verify'}</button>
       {failure ? <Problem error={failure} what="The node refused the request." /> : null}
       {outcome ? (
         <section className="run-result" aria-label="Result">

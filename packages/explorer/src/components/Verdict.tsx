@@ -21,6 +21,12 @@ export function VerdictView({ verdict, title = 'Verdict' }: { verdict: Verdict; 
           </li>
         ))}
       </ol>
+      {verdict.facts && verdict.facts.length > 0 ? (
+        <table className="fields facts">
+          <caption>What the evidence says</caption>
+          <tbody>{verdict.facts.map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td><code className="wrap">{v}</code></td></tr>)}</tbody>
+        </table>
+      ) : null}
     </section>
   )
 }

@@ -8,7 +8,11 @@ import { receiptDigest, sameAddress, verifyInferenceResult, type Address, type C
 export type CheckStatus = 'pass' | 'fail' | 'skip'
 export type DisplayCheck = { id: string; title: string; status: CheckStatus; message: string }
 export type VerdictStatus = 'verified' | 'failed' | 'incomplete'
-export type Verdict = { status: VerdictStatus; headline: string; checks: DisplayCheck[]; receiptId: Hex | null; signer: Address | null }
+export type Verdict = {
+  status: VerdictStatus; headline: string; checks: DisplayCheck[]; receiptId: Hex | null; signer: Address | null
+  /** What the evidence says, for display (e.g. a TEE's provider and measurement). */
+  facts?: Array<[string, string]>
+}
 
 export const checkTitles: Record<string, string> = {
   format: 'Readable result',
@@ -53,6 +57,9 @@ function headline(status: VerdictStatus, checks: DisplayCheck[], result: Inferen
   const failed = checks.filter((c) => c.status === 'fail')
   if (status === 'failed') return `Not verified: ${failed.map((c) => c.title.toLowerCase()).join(', ')} failed. Do not rely on this output.`
   const who = result ? `node ${result.receipt.node} signed this output of model ${short(result.model)}` : 'the receipt is signed'
+  if (status === 'incomplete' && checks.some((c) => c.id === 'mode' && c.status === 'skip' && /dev provider/.test(c.message))) {
+    return `Partly verified: ${who}, but its TEE attestation comes from the dev provider, which proves nothing about the code that ran.`
+  }
   if (status === 'incomplete') return `Partly verified: ${who}; ${checks.filter((c) => c.status === 'skip').map((c) => c.title.toLowerCase()).join(', ')} could not be checked here.`
   return `Verified in your browser: ${who}, and every check passed.`
 }
@@ -88,11 +95,46 @@ export function verifyForDisplay(value: unknown, options: VerifyForDisplayOption
     mode.status = 'skip'
     mode.message = `Mode ${result.receipt.mode}: this page cannot check ${result.receipt.mode} evidence yet; verify it with the CLI (\`verity verify\`).`
   }
+  if (stored && mode && result?.receipt.mode === 'TEE') {
+    mode.message = 'Mode TEE: the node keeps receipts without their attestation. Open the saved result JSON on "Verify a result" to check the attestation in your browser.'
+  }
+  if (stored && mode && result?.receipt.mode === 'ZKML') {
+    mode.message = 'Mode ZKML: the node keeps receipts without their proofs. Open the saved result JSON on "Verify a result" to check the Groth16 proof in your browser.'
+  }
   const settlement = settlementCheck(value)
   if (settlement) checks.push(settlement)
+  return finish(checks, result, verification.receiptId, verification.signer)
+}
 
+function finish(checks: DisplayCheck[], result: InferenceResult | null, receiptId: Hex | null, signer: Address | null): Verdict {
   const status: VerdictStatus = checks.some((c) => c.status === 'fail') ? 'failed' : checks.some((c) => c.status === 'skip') ? 'incomplete' : 'verified'
-  return { status, headline: headline(status, checks, status === 'failed' ? null : result), checks, receiptId: verification.receiptId, signer: verification.signer }
+  return { status, headline: headline(status, checks, status === 'failed' ? null : result), checks, receiptId, signer }
+}
+
+const hasProof = (value: unknown): value is InferenceResult & { proof: object } =>
+  typeof value === 'object' && value !== null && ['ZKML', 'TEE'].includes((value as InferenceResult).receipt?.mode) && typeof (value as InferenceResult).proof === 'object' && (value as InferenceResult).proof !== null
+
+/**
+ * verifyForDisplay, then the evidence checks that need more code or data: for a ZKML result with its
+ * proof, the Groth16 proof and its commitments (the verifier is loaded only now, off the first load).
+ */
+export async function verifyWithEvidence(value: unknown, options: VerifyForDisplayOptions = {}): Promise<Verdict> {
+  const verdict = verifyForDisplay(value, options)
+  if (isStoredReceipt(value) || !hasProof(value)) return verdict
+  const mode = value.receipt.mode
+  const evidence = mode === 'ZKML'
+    ? await import('./zkCheck.ts').then((m) => m.checkZkmlInBrowser(value))
+    : mode === 'TEE' ? await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(value)) : null
+  if (!evidence) return verdict
+  const checks = verdict.checks.flatMap((c) => (c.id === 'mode' ? [evidence.mode, ...evidence.details] : [c]))
+  const done = finish(checks, null, verdict.receiptId, verdict.signer)
+  return { ...done, headline: done.status === 'failed' ? done.headline : headline(done.status, checks, value), ...('facts' in evidence ? { facts: evidence.facts as Array<[string, string]> } : {}) }
+}
+
+/** Verifies pasted or dropped text: JSON that is not parseable fails the "Readable result" check. */
+export async function verifyTextWithEvidence(text: string, options: VerifyForDisplayOptions = {}): Promise<Verdict & { value: unknown }> {
+  const quick = verifyText(text, options)
+  return quick.value === null ? quick : { ...(await verifyWithEvidence(quick.value, options)), value: quick.value }
 }
 
 /** Verifies pasted or dropped text: JSON that is not parseable fails the "Readable result" check. */

@@ -41,6 +41,7 @@ function ProofModes({ release }: { release: ReleaseJson }) {
 }
 
 export function ModelPage({ owner, name }: { owner: string; name: string }) {
+  const node = useNode()
   const card = useApi<ModelCardJson>(`/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`)
   const [release, setRelease] = useState<string | null>(null)
   useEffect(() => {
@@ -90,7 +91,8 @@ export function ModelPage({ owner, name }: { owner: string; name: string }) {
         <section aria-labelledby="run">
           <h2 id="run">Run it</h2>
           <p>Runs <code>{m.owner}/{m.name}@{rel.release}</code> on this node, then checks the signed result here, in your browser.</p>
-          <RunForm key={`${rel.release}:${onnx.cid}`} modelRef={`${m.owner}/${m.name}@${rel.release}`} cid={onnx.cid} schema={onnx.schema} />
+          <RunForm key={`${rel.release}:${onnx.cid}`} modelRef={`${m.owner}/${m.name}@${rel.release}`} cid={onnx.cid} schema={onnx.schema}
+            modes={rel.vkHash && node?.modes.includes('ZKML') ? ['VANILLA', 'ZKML'] : ['VANILLA']} />
         </section>
       ) : null}
     </>

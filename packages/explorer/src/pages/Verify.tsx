@@ -1,5 +1,5 @@
 import { useState, type DragEvent, type FormEvent } from 'react'
-import { isThisNode, verifyText, type Verdict } from '../lib/checks.ts'
+import { isThisNode, verifyTextWithEvidence, type Verdict } from '../lib/checks.ts'
 import { hrefs } from '../lib/router.ts'
 import { Link, useNode } from '../nav.tsx'
 import { VerdictView } from '../components/Verdict.tsx'
@@ -10,7 +10,11 @@ export function VerifyPage() {
   const [dragging, setDragging] = useState(false)
   const [verdict, setVerdict] = useState<Verdict | null>(null)
 
-  const check = (value: string) => setVerdict(verifyText(value))
+  const [checking, setChecking] = useState(false)
+  const check = (value: string) => {
+    setChecking(true)
+    verifyTextWithEvidence(value).then(setVerdict, (error: unknown) => setVerdict({ status: 'failed', headline: `The checks could not run: ${(error as Error).message}`, checks: [], receiptId: null, signer: null })).finally(() => setChecking(false))
+  }
   const readFile = async (file: File | undefined) => {
     if (!file) return
     const content = await file.text()
@@ -35,14 +39,15 @@ export function VerifyPage() {
           <textarea id="result-json" rows={12} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} placeholder='{"version": 1, "model": "bafkrei…", "input": …, "output": …, "receipt": …, "signature": "0x…"}' />
         </div>
         <div className="row">
-          <button type="submit">Verify</button>
+          <button type="submit" disabled={checking}>Verify</button>
           <span className="field file">
             <label htmlFor="result-file">or choose a file</label>
             <input id="result-file" type="file" accept="application/json,.json" onChange={(e) => void readFile(e.target.files?.[0])} />
           </span>
         </div>
       </form>
-      {verdict ? (
+      {checking ? <p role="status">Checking in your browser…</p> : null}
+      {verdict && !checking ? (
         <>
           <VerdictView verdict={verdict} />
           {verdict.signer ? (
