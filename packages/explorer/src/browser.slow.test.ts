@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
 import type { InferenceResult } from '@verity/protocol'
-import { startNode, type RunningNode } from '@verity/node'
+import { loadOrCreateNodeKey, startNode, type RunningNode } from '@verity/node'
+import { createVerityWallet, deployVerity, startAnvil, type StartAnvilReturnType } from '@verity/chain'
 import { sampleModels } from '@verity/samples'
 import { measureBundle } from './bundleSize.ts'
 
@@ -26,6 +27,9 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const screenshots = fileURLToPath(new URL('../../../test-results/explorer/', import.meta.url))
 let tmp: string
 let node: RunningNode
+let anvil: StartAnvilReturnType | undefined
+// anvil's first development account (funds the deployment and the node's stake).
+const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
 let context: BrowserContext
 let page: Page
 const problems: string[] = []
@@ -37,7 +41,13 @@ before(async () => {
   // Build the current sources, so the test never runs against a stale dist/.
   const { build } = await import('vite')
   await build({ configFile: join(packageDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(tmp, 'site'), emptyOutDir: true } })
-  node = await startNode({ memory: true, memoryEmbedder: 'hashing',
+  // A live chain: anvil with the Verity contracts; the node registers, heartbeats and settles on it.
+  anvil = await startAnvil({})
+  const funder = createVerityWallet({ rpcUrl: anvil.rpcUrl, chainId: 31337, account: ANVIL_DEV_KEY })
+  const deployment = await deployVerity(funder, {})
+  const nodeKey = loadOrCreateNodeKey(join(tmp, 'data'))
+  await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [nodeKey.address, '0x56BC75E2D63100000'] }) })
+  node = await startNode({ memory: true, memoryEmbedder: 'hashing', network: { rpcUrl: anvil.rpcUrl, deployment, settleIntervalMs: 1000 },
     dataDir: join(tmp, 'data'), port: 0, seedSamples: true, samples: sampleModels.filter((s) => s.repo === 'verity/tiny-mlp'),
     workers: 1, logLevel: 'silent', explorerDir: join(tmp, 'site'),
   })
@@ -51,13 +61,15 @@ before(async () => {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(`console: ${m.text()}`) })
   // Nothing may be fetched from anywhere but the node.
-  page.on('request', (r) => { if (!r.url().startsWith(node.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) problems.push(`external request: ${r.url()}`) })
+  // Nothing may be fetched from anywhere but the node, and the local chain's RPC endpoint (read by the page itself).
+  page.on('request', (r) => { if (![node.url, anvil!.rpcUrl, 'blob:', 'data:'].some((prefix) => r.url().startsWith(prefix))) problems.push(`external request: ${r.url()}`) })
 })
 after(async () => {
   await context?.close()
   const { releaseZkResources } = await import('@verity/zk')
   await releaseZkResources()
   await node?.close()
+  await anvil?.stop()
   if (tmp) rmSync(tmp, { recursive: true, force: true })
 })
 
@@ -92,13 +104,19 @@ test('the first load stays under the JavaScript budget, charts load lazily', { s
   assert.ok(report.assets.some((a) => !a.initial && /Stats/.test(a.file)), 'the charts page is a lazy chunk')
 })
 
-test('network page lists this node with its address, and unknown chain facts as dashes', { skip }, async () => {
+test('network page lists this node, and its registry entry read from the chain by the page', { skip }, async () => {
   await page.goto(`${node.url}/`)
   const row = page.locator('tr[data-self="true"]')
   await row.waitFor()
   assert.match(await row.innerText(), /this node/)
   assert.match(await row.locator('code').first().getAttribute('title') ?? '', new RegExp(node.address, 'i'))
   assert.match(await page.locator('header .node-id').innerText(), /chain 31337/)
+  // Stake, status, heartbeat and slashing come from NodeRegistry over the chain's RPC, fetched by the page.
+  const onChain = page.locator(`tr[data-chain-node="${node.address}"]`)
+  await onChain.waitFor()
+  assert.equal(await onChain.getAttribute('data-active'), 'true')
+  assert.match(await onChain.innerText(), /active\s+1 ETH\s+\d+ \w+ ago\s+no\s+none registered/)
+  assert.match(await page.locator('table.chain-nodes caption').innerText(), new RegExp(`chain 31337 .*${anvil!.rpcUrl.replace(/[.]/g, '\\.')}`))
   await shot('network')
   await assertAccessible('network')
   // Keyboard: the first Tab lands on the skip link, which is visible when focused.
@@ -139,12 +157,15 @@ test('models: search, open the card, run the model from the generated form, see 
   // The shareable receipt page re-runs every check on the node's stored copy.
   await page.getByRole('link', { name: /Open the receipt page/ }).click()
   await page.waitForURL(/\/receipts\/0x[0-9a-f]{64}$/)
-  await page.locator('[data-verdict="verified"]').waitFor()
+  // The chain checks follow (registry now; settlement once the node posts the batch, see the settlement test).
+  await page.locator('[data-check="registry"][data-status="pass"]').waitFor()
   assert.equal(await page.locator('[data-check="id"][data-status="pass"]').count(), 1)
+  assert.equal(await page.locator('[data-status="fail"]').count(), 0)
+  assert.match(await page.locator('[data-verdict]').getAttribute('data-verdict') ?? '', /^(verified|incomplete)$/)
   await shot('receipt')
   await assertAccessible('receipt')
   await page.reload()
-  await page.locator('[data-verdict="verified"]').waitFor()
+  await page.locator('[data-check="registry"][data-status="pass"]').waitFor()
 })
 
 test('receipt page: a receipt altered in transit fails in the browser, naming the check', { skip }, async () => {
@@ -413,5 +434,39 @@ test('TEE: pasted TEE results — dev proves nothing, a real Nitro document chai
   assert.equal(tamperedChecks['tee-signature'], 'fail')
   assert.equal(tamperedChecks['tee-chain'], 'pass')
   assert.match(await page.locator('[data-check="tee-signature"]').innerText(), /altered or forged/)
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
+})
+
+test('receipt page: the node is registered at signing time and the receipt is in a root posted on chain, read by the page', { skip }, async () => {
+  const result = await inferViaApi()
+  const { receiptDigest } = await import('@verity/protocol')
+  const id = receiptDigest(result.receipt)
+  // The node settles every second; wait until it says the receipt's batch is posted.
+  for (let i = 0; ; i++) {
+    const inclusion = (await (await fetch(`${node.url}/v1/receipts/${id}/inclusion`)).json()) as { settled: boolean }
+    if (inclusion.settled) break
+    assert.ok(i < 60, 'the receipt was not settled within 30 s')
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  await page.goto(`${node.url}/receipts/${id}`)
+  await page.locator('[data-check="settlement"][data-status="pass"]').waitFor()
+  await page.locator('[data-verdict="verified"]').waitFor()
+  assert.match(await page.locator('[data-check="registry"]').innerText(), /Passed[\s\S]*registered, staked and active at signing time/)
+  const settlement = await page.locator('[data-check="settlement"]').innerText()
+  assert.match(settlement, /leads to root 0x[0-9a-f]{64}, which node 0x[0-9a-fA-F]{40} posted on chain 31337 in transaction 0x[0-9a-f]{64} at block \d+/)
+  await shot('receipt-settled')
+  await assertAccessible('receipt-settled')
+
+  // A Merkle proof altered on its way from the node fails in the page.
+  await page.route(`**/v1/receipts/${id}/inclusion`, async (route) => {
+    const response = await route.fetch()
+    const body = (await response.json()) as { proof: string[]; root: string }
+    body.proof = body.proof.length > 0 ? [`0x${'ab'.repeat(32)}`, ...body.proof.slice(1)] : [`0x${'ab'.repeat(32)}`]
+    await route.fulfill({ response, json: body })
+  })
+  await page.reload()
+  await page.locator('[data-check="settlement"][data-status="fail"]').waitFor()
+  assert.match(await page.locator('[data-check="settlement"]').innerText(), /does not lead from this receipt to root/)
+  await page.unroute(`**/v1/receipts/${id}/inclusion`)
   assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
 })

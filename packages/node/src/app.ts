@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream'
 import { isBytes32, VerityError, type HealthResponse, type Hex, type InferRequest, type Mode } from '@verity/protocol'
 import type { HubPort, InferencePort, NetworkPort, StatsPort } from './ports.ts'
 import { routes } from './schemas.ts'
-import { explorerPlugin } from './explorer.ts'
+import { explorerPlugin, type ExplorerChain } from './explorer.ts'
 import { networkRoutes } from './network.ts'
 import { statsRoutes } from './stats.ts'
 
@@ -25,6 +25,8 @@ export type BuildAppParameters = {
   network?: NetworkPort
   /** The built explorer to serve at `/`; null or a directory without index.html skips it. */
   explorerDir?: string | null
+  /** The chain the explorer reads (GET /v1/explorer/chain, and its origin allowed in the page's CSP). */
+  explorerChain?: ExplorerChain
   /** Agent memory (MemSync-style API under /v1/memories, /v1/profile, /v1/api-keys). */
   memory?: MemoryRoutesOptions
 }
@@ -130,7 +132,7 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     await app.register(networkRoutes, { health, stats: p.stats, network: p.network })
   }
   if (p.memory) await app.register(memoryRoutes, p.memory)
-  await app.register(explorerPlugin, { dir: p.explorerDir ?? null })
+  await app.register(explorerPlugin, { dir: p.explorerDir ?? null, chain: p.explorerChain })
 
   return app
 }

@@ -37,6 +37,11 @@ test('the explorer is served at / and for client routes, with a strict content s
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/, path)
     assert.match(await res.text(), /<div id="root">/, path)
   }
+  // Off a chain the page may talk to this node only; on one, also to the chain's RPC (explorer browser test).
+  assert.match((await fetch(`${node.url}/`)).headers.get('content-security-policy') ?? '', /connect-src 'self';/)
+  const chain = await fetch(`${node.url}/v1/explorer/chain`)
+  assert.equal(chain.status, 404)
+  assert.match(((await chain.json()) as { error: { message: string } }).error.message, /not on a chain/)
   const asset = await fetch(`${node.url}/assets/app-abc123.js`)
   assert.equal(asset.status, 200)
   assert.match(asset.headers.get('cache-control') ?? '', /immutable/)

@@ -247,6 +247,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       ...(parameters.networkView ? { network: parameters.networkView } : {}),
       ...(memory ? { memory: { service: memory.service, auth: memory.auth } } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
+      ...(parameters.network ? { explorerChain: { rpcUrl: parameters.network.rpcUrl, chainId: parameters.network.deployment.chainId, nodeRegistry: parameters.network.deployment.nodeRegistry, settlement: parameters.network.deployment.settlement, deployedAtBlock: parameters.network.deployment.deployedAtBlock } } : {}),
       health: async () => ({
         version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM', ...zkml.modes],
         ...(agent ? { network: await agent.status() } : {}),

@@ -111,6 +111,15 @@ function finish(checks: DisplayCheck[], result: InferenceResult | null, receiptI
   return { status, headline: headline(status, checks, status === 'failed' ? null : result), checks, receiptId, signer }
 }
 
+/** The verdict with `extra` checks replacing those of the same id (or appended), status and headline recomputed. */
+export function withChecks(verdict: Verdict, extra: readonly DisplayCheck[], result: InferenceResult | StoredReceipt): Verdict {
+  const ids = new Set(extra.map((c) => c.id))
+  const checks = [...verdict.checks.filter((c) => !ids.has(c.id)), ...extra]
+  const r: InferenceResult = isStoredReceipt(result) ? { version: 1, model: result.model, input: {}, output: {}, receipt: result.receipt, signature: result.signature } : result
+  const done = finish(checks, verdict.status === 'failed' ? null : r, verdict.receiptId, verdict.signer)
+  return { ...done, ...(verdict.facts ? { facts: verdict.facts } : {}) }
+}
+
 const hasProof = (value: unknown): value is InferenceResult & { proof: object } =>
   typeof value === 'object' && value !== null && ['ZKML', 'TEE'].includes((value as InferenceResult).receipt?.mode) && typeof (value as InferenceResult).proof === 'object' && (value as InferenceResult).proof !== null
 

@@ -1,4 +1,9 @@
+import { useEffect, useState } from 'react'
 import type { NetworkNodeJson, NetworkResponse } from '@verity/protocol'
+import { api } from '../lib/api.ts'
+import type { ExplorerChainJson } from '../lib/chainTypes.ts'
+import type { NodeOnChain } from '../lib/chainCheck.ts'
+import { useNode } from '../nav.tsx'
 import { formatAge, formatCount, shortHex } from '../lib/format.ts'
 import { hrefs } from '../lib/router.ts'
 import { Link } from '../nav.tsx'
@@ -14,7 +19,48 @@ function attestation(n: NetworkNodeJson) {
   return <span className={`pill pill-${status}`}>{label}</span>
 }
 
+const eth = (wei: bigint) => `${(Number(wei / 10n ** 12n) / 1e6).toLocaleString('en', { maximumFractionDigits: 6 })} ETH`
+
+type ChainRows = { chain: ExplorerChainJson; nodes: Array<{ address: string; info: NodeOnChain | null }> } | { error: string }
+
+/** Each node's registry entry, read from the chain by this browser (viem, loaded lazily) — not the node's word. */
+function ChainFacts({ addresses }: { addresses: string[] }) {
+  const [rows, setRows] = useState<ChainRows | null>(null)
+  const key = addresses.join(',')
+  useEffect(() => {
+    let live = true
+    Promise.all([api<ExplorerChainJson>('/v1/explorer/chain'), import('../lib/chainCheck.ts')])
+      .then(async ([chain, m]) => ({ chain, nodes: await Promise.all(addresses.map(async (address) => ({ address, info: await m.readNode(chain, address) }))) }))
+      .then((r) => { if (live) setRows(r) }, (e: unknown) => { if (live) setRows({ error: (e as Error).message }) })
+    return () => { live = false }
+  }, [key])
+  if (rows === null) return <p role="status">Reading the registry from the chain…</p>
+  if ('error' in rows) return <p className="problem" role="alert">The chain could not be read from this browser: {rows.error}</p>
+  const now = Date.now() / 1000
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Nodes on chain">
+      <table className="nodes chain-nodes">
+        <caption>Read by your browser from chain {rows.chain.chainId} (registry <code>{shortHex(rows.chain.nodeRegistry)}</code> at <code>{rows.chain.rpcUrl}</code>)</caption>
+        <thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Stake</th><th scope="col">Heartbeat</th><th scope="col">Slashed</th><th scope="col">TEE measurement</th></tr></thead>
+        <tbody>
+          {rows.nodes.map(({ address, info }) => (
+            <tr key={address} data-chain-node={address} data-active={info?.active ? 'true' : 'false'}>
+              <th scope="row"><code title={address}>{shortHex(address)}</code></th>
+              <td>{info === null ? 'not registered' : info.active ? 'active' : info.leftAt ? 'left' : 'inactive'}</td>
+              <td data-stake>{info ? eth(info.stake) : unknown}</td>
+              <td>{info?.lastHeartbeat ? `${formatAge(Math.max(0, Math.round(now - info.lastHeartbeat)))} ago` : unknown}</td>
+              <td>{info ? (info.slashedAt ? `yes, ${new Date(info.slashedAt * 1000).toISOString()}` : 'no') : unknown}</td>
+              <td>{info ? (/^0x0+$/.test(info.measurement) ? 'none registered' : <code title={info.measurement}>{shortHex(info.measurement)}</code>) : unknown}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
 export function NetworkPage() {
+  const self = useNode()
   const network = useApi<NetworkResponse>('/v1/network')
   return (
     <>
@@ -55,6 +101,7 @@ export function NetworkPage() {
               </tbody>
             </table>
           </div>
+          {self?.network ? <ChainFacts addresses={network.data.nodes.map((n) => n.address)} /> : null}
           <p><Link href={hrefs.stats()}>See this node's activity over time</Link> · <Link href={hrefs.models()}>Browse its models</Link></p>
         </>
       ) : null}

@@ -1,6 +1,8 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import type { InferenceResult, StoredReceipt } from '@verity/protocol'
-import { verifyForDisplay } from '../lib/checks.ts'
+import { api } from '../lib/api.ts'
+import { verifyForDisplay, withChecks, type DisplayCheck } from '../lib/checks.ts'
+import type { ExplorerChainJson } from '../lib/chainTypes.ts'
 import { shortHex } from '../lib/format.ts'
 import { useNode } from '../nav.tsx'
 import { DownloadJson } from '../components/Download.tsx'
@@ -31,13 +33,30 @@ function ReceiptFields({ stored }: { stored: StoredReceipt }) {
   )
 }
 
+/** On a chain, the registry and settlement checks, read from the chain by this browser (viem, loaded lazily). */
+function useChainChecks(stored: StoredReceipt | null, enabled: boolean): DisplayCheck[] | null {
+  const [checks, setChecks] = useState<DisplayCheck[] | null>(null)
+  useEffect(() => {
+    setChecks(null)
+    if (!stored || !enabled) return
+    let live = true
+    Promise.all([api<ExplorerChainJson>('/v1/explorer/chain'), import('../lib/chainCheck.ts')])
+      .then(([chain, m]) => Promise.all([m.registryCheck(chain, stored.receipt), m.inclusionCheck(chain, stored.receipt)]))
+      .then((c) => { if (live) setChecks(c) }, () => { if (live) setChecks([]) })
+    return () => { live = false }
+  }, [stored, enabled])
+  return checks
+}
+
 export function ReceiptPage({ id }: { id: string }) {
   const node = useNode()
   const stored = useApi<StoredReceipt>(`/v1/receipts/${encodeURIComponent(id)}`)
-  const verdict = useMemo(
+  const quick = useMemo(
     () => (stored.state === 'ready' ? verifyForDisplay(stored.data, { expectedId: id, trustedSigners: node ? [node.address] : undefined }) : null),
     [stored, id, node],
   )
+  const chainChecks = useChainChecks(stored.state === 'ready' ? stored.data : null, node?.network !== undefined)
+  const verdict = quick && chainChecks && chainChecks.length > 0 && stored.state === 'ready' ? withChecks(quick, chainChecks, stored.data) : quick
   return (
     <>
       <h1 tabIndex={-1}>Receipt <code title={id}>{shortHex(id)}</code></h1>
@@ -46,6 +65,7 @@ export function ReceiptPage({ id }: { id: string }) {
       {stored.state === 'ready' && verdict ? (
         <>
           <VerdictView verdict={verdict} />
+          {node?.network && chainChecks === null ? <p role="status">Reading the chain…</p> : null}
           <p className="actions">
             <span className="field inline">
               <label htmlFor="share">Link to this receipt</label>

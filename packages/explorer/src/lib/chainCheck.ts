@@ -1,0 +1,85 @@
+/**
+ * On-chain checks in the page (loaded lazily, with viem, only for a node on a chain): the page reads
+ * the NodeRegistry and Settlement contracts from the chain's RPC endpoint itself — the node only says
+ * where they are (GET /v1/explorer/chain) — and verifies the receipt's Merkle inclusion locally.
+ * Mirrors the SDK's checkRegistry and checkInclusion (@verity/sdk/network).
+ */
+import { createPublicClient, formatEther, http, parseAbi, type Address, type Hex as ViemHex } from 'viem'
+import { merkleLeaf, receiptDigest, sameAddress, verifyMerkleProof, type Hex, type InclusionResponse, type Receipt } from '@verity/protocol'
+import { api } from './api.ts'
+import type { DisplayCheck } from './checks.ts'
+import type { ExplorerChainJson } from './chainTypes.ts'
+
+const registryAbi = parseAbi([
+  'struct NodeView { address signer; address operator; string endpoint; uint256 stake; uint64 registeredAt; uint64 lastHeartbeat; uint64 leftAt; uint64 slashedAt; bytes32 measurement; bool active; }',
+  'function getNode(address signer) view returns (NodeView v)',
+  'function wasActiveAt(address signer, uint64 timestamp) view returns (bool)',
+])
+const settlementAbi = parseAbi([
+  'function batches(bytes32 root) view returns (address node, uint64 postedAt, uint32 count)',
+  'event BatchSettled(bytes32 indexed root, address indexed node, uint32 count)',
+])
+
+const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-6)}`
+const when = (s: number | bigint) => new Date(Number(s) * 1000).toISOString().replace('.000Z', 'Z')
+
+export function chainClient(chain: ExplorerChainJson) {
+  return createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0, timeout: 10_000 }) })
+}
+
+export type NodeOnChain = { stake: bigint; registeredAt: number; lastHeartbeat: number; leftAt: number; slashedAt: number; active: boolean; endpoint: string; measurement: Hex }
+
+export async function readNode(chain: ExplorerChainJson, signer: string): Promise<NodeOnChain | null> {
+  const v = await chainClient(chain).readContract({ address: chain.nodeRegistry as Address, abi: registryAbi, functionName: 'getNode', args: [signer as Address] })
+  if (v.registeredAt === 0n) return null
+  return { stake: v.stake, registeredAt: Number(v.registeredAt), lastHeartbeat: Number(v.lastHeartbeat), leftAt: Number(v.leftAt), slashedAt: Number(v.slashedAt), active: v.active, endpoint: v.endpoint, measurement: v.measurement as Hex }
+}
+
+/** The registry check: the signer was a registered, unslashed node in good standing when it signed. */
+export async function registryCheck(chain: ExplorerChainJson, receipt: Receipt): Promise<DisplayCheck> {
+  const title = 'Registered node'
+  try {
+    const node = await readNode(chain, receipt.node)
+    const c = chainClient(chain)
+    if (node === null) return { id: 'registry', title, status: 'fail', message: `On chain ${chain.chainId}, ${receipt.node} was never registered as a node.` }
+    if (node.slashedAt !== 0) return { id: 'registry', title, status: 'fail', message: `On chain ${chain.chainId}, ${receipt.node} was slashed at ${when(node.slashedAt)}.` }
+    const active = await c.readContract({ address: chain.nodeRegistry as Address, abi: registryAbi, functionName: 'wasActiveAt', args: [receipt.node as Address, BigInt(receipt.timestamp)] })
+    return active
+      ? { id: 'registry', title, status: 'pass', message: `Read from chain ${chain.chainId} (registry ${short(chain.nodeRegistry)}): node ${receipt.node} was registered, staked and active at signing time (${when(receipt.timestamp)}); stake ${formatEther(node.stake)} ETH, not slashed.` }
+      : { id: 'registry', title, status: 'fail', message: `On chain ${chain.chainId}, node ${receipt.node} was not in good standing at ${when(receipt.timestamp)}, when it signed.` }
+  } catch (error) {
+    return { id: 'registry', title, status: 'skip', message: `The chain at ${chain.rpcUrl} could not be read from this browser: ${(error as Error).message.split('\n')[0]}` }
+  }
+}
+
+/** The settlement check: the receipt's Merkle proof leads (checked here) to a root its signer posted on chain (read here). */
+export async function inclusionCheck(chain: ExplorerChainJson, receipt: Receipt): Promise<DisplayCheck & { root?: Hex; tx?: Hex; block?: bigint }> {
+  const title = 'Settled on chain'
+  const id = receiptDigest(receipt)
+  let inclusion: InclusionResponse
+  try {
+    inclusion = await api<InclusionResponse>(`/v1/receipts/${id}/inclusion`)
+  } catch (error) {
+    return { id: 'settlement', title, status: 'skip', message: `The node gave no inclusion proof: ${(error as Error).message}` }
+  }
+  if (!inclusion.settled || inclusion.root === null) return { id: 'settlement', title, status: 'skip', message: 'Not settled yet: the node has not posted the batch holding this receipt. Reload after its next settlement.' }
+  const root = inclusion.root
+  if (!verifyMerkleProof(merkleLeaf(id), inclusion.proof, root)) {
+    return { id: 'settlement', title, status: 'fail', message: `The Merkle proof the node gave does not lead from this receipt to root ${short(root)}.` }
+  }
+  try {
+    const c = chainClient(chain)
+    const [node, postedAt] = await c.readContract({ address: chain.settlement as Address, abi: settlementAbi, functionName: 'batches', args: [root as ViemHex] })
+    if (postedAt === 0n) return { id: 'settlement', title, status: 'fail', message: `Root ${short(root)} was never posted to the Settlement contract on chain ${chain.chainId}.` }
+    if (!sameAddress(node, receipt.node)) return { id: 'settlement', title, status: 'fail', message: `Root ${short(root)} was posted by ${node}, not by the signer ${receipt.node}.` }
+    const logs = await c.getLogs({ address: chain.settlement as Address, event: settlementAbi[1], args: { root: root as ViemHex }, fromBlock: BigInt(chain.deployedAtBlock), toBlock: 'latest' })
+    const log = logs[0]
+    const where = log ? ` in transaction ${log.transactionHash} at block ${log.blockNumber}` : ''
+    return {
+      id: 'settlement', title, status: 'pass', root, ...(log ? { tx: log.transactionHash as Hex, block: log.blockNumber } : {}),
+      message: `The receipt's Merkle proof (${inclusion.proof.length} steps, checked here) leads to root ${root}, which node ${receipt.node} posted on chain ${chain.chainId}${where}, at ${when(postedAt)}.`,
+    }
+  } catch (error) {
+    return { id: 'settlement', title, status: 'skip', message: `The chain at ${chain.rpcUrl} could not be read from this browser: ${(error as Error).message.split('\n')[0]}` }
+  }
+}

@@ -1,0 +1,2 @@
+/** GET /v1/explorer/chain: where the page reads the chain itself. */
+export type ExplorerChainJson = { rpcUrl: string; chainId: number; nodeRegistry: string; settlement: string; deployedAtBlock: number }
