@@ -76,6 +76,10 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   const durability = options.durability ?? 'after-response'
   const groupCommitMs = options.groupCommitMs ?? 20
   const small = (t: TensorMapJson) => {
+    // A lower bound of the JSON size first: megabyte outputs are not stringified just to be measured.
+    let atLeast = 0
+    for (const tensor of Object.values(t)) atLeast += 'base64' in tensor ? tensor.base64.length : tensor.data.length * 2
+    if (atLeast > KEEP_TENSORS_UNDER) return null
     const text = JSON.stringify(t)
     return text.length <= KEEP_TENSORS_UNDER ? text : null
   }
