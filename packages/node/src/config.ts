@@ -38,6 +38,11 @@ export type NodeConfig = {
   zkWorkers: number
   /** How long a synchronous ZKML request waits for its proof before answering 202 with a proof id. */
   zkWaitMs: number
+  /**
+   * 'after-response' (default): answer as soon as the receipt is signed and commit receipts in groups
+   * within 20 ms; 'before-response': answer only once the receipt is committed (see ReceiptStoreOptions).
+   */
+  receiptDurability: 'before-response' | 'after-response'
 }
 
 export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
@@ -62,5 +67,12 @@ export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
     memoryLlmModel: partial.memoryLlmModel ?? env.VERITY_MEMORY_LLM_MODEL ?? undefined,
     zkWorkers: partial.zkWorkers ?? (env.VERITY_ZK_WORKERS ? Number(env.VERITY_ZK_WORKERS) : 1),
     zkWaitMs: partial.zkWaitMs ?? 120_000,
+    receiptDurability: partial.receiptDurability ?? receiptDurabilityFromEnv(env.VERITY_RECEIPT_DURABILITY),
   }
+}
+
+function receiptDurabilityFromEnv(value: string | undefined): NodeConfig['receiptDurability'] {
+  if (value === undefined || value === '' || value === 'after-response') return 'after-response'
+  if (value === 'before-response') return value
+  throw new Error(`VERITY_RECEIPT_DURABILITY must be 'before-response' or 'after-response', got ${JSON.stringify(value)}`)
 }
