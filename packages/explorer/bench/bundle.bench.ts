@@ -22,8 +22,8 @@ export default async function run(ctx: BenchContext): Promise<void> {
     ['first-load JS', kb(r.initialJsGzip), kb(r.budget), r.withinBudget ? 'within budget' : 'OVER BUDGET'],
     ['first-load CSS', kb(r.initialCssGzip), '-', '-'],
     ['lazy JS (all chunks)', kb(r.lazyJsGzip), '-', '-'],
-    // Loaded only when a page shows a ZKML result (Groth16 with noble + @verity/zk/verify) or a TEE one (@verity/tee/browser).
-    ...(['zkCheck', 'teeCheck', 'Memory'] as const).map((name) => {
+    // Loaded only when needed: a ZKML result (Groth16 with noble + @verity/zk/verify), a TEE one (@verity/tee/browser), chain reads (viem), memory.
+    ...(['zkCheck', 'teeCheck', 'chainCheck', 'Memory'] as const).map((name) => {
       const chunk = r.assets.find((a) => a.file.includes(`/${name}-`))
       return [`lazy ${name} chunk`, chunk ? kb(chunk.gzipBytes) : 'missing', '-', '-']
     }),
