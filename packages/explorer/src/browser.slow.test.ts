@@ -383,7 +383,7 @@ test('ZKML: run a model with a proof from the form and see the Groth16 proof ver
   assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
 })
 
-test('TEE: pasted TEE results — dev proves nothing, a real Nitro document chains to the AWS root but is not bound to the signer, a tampered one fails', { skip }, async () => {
+test('TEE: pasted TEE results — dev proves nothing, real Nitro and SEV-SNP evidence chains to the pinned roots but is not bound to the signer, a tampered one fails', { skip }, async () => {
   const { signReceipt, privateKeyToAddress } = await import('@verity/protocol')
   const { attestationDigest, bindingFor, createDevAttester } = await import('@verity/tee')
   const base = await inferViaApi()
@@ -426,6 +426,15 @@ test('TEE: pasted TEE results — dev proves nothing, a real Nitro document chai
   assert.match(facts, /aws-nitro/)
   assert.match(facts, /0xe72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a/)
   await shot('verify-tee-nitro')
+
+  // A real AMD SEV-SNP report with its VCEK: the RSA-PSS chain to the pinned AMD root (WebCrypto in the
+  // page), the chip and TCB match and the P-384 report signature verify; the binding, again, is not to this signer.
+  const snpDir = fileURLToPath(new URL('../../tee/fixtures/sev-snp/', import.meta.url))
+  const snp = { kind: 'sev-snp', report: `0x${readFileSync(join(snpDir, 'milan-report.hex'), 'utf8').trim()}`, vcek: readFileSync(join(snpDir, 'milan-vcek.der.b64'), 'utf8').trim() }
+  const snpChecks = await verify(teeResult(snp, Math.floor(Date.parse('2024-06-01T00:00:00Z') / 1000)), 'failed')
+  assert.deepEqual([snpChecks['tee-root'], snpChecks['tee-chain'], snpChecks['tee-validity'], snpChecks['tee-chip'], snpChecks['tee-signature'], snpChecks['tee-debug'], snpChecks['tee-binding']], ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'fail'])
+  assert.match(await page.locator('table.facts').innerText(), /amd-sev-snp/)
+  await shot('verify-tee-snp')
 
   // One byte of the document changed (and the receipt re-signed over it): the document's signature fails.
   const bytes = Buffer.from(nitroDocument, 'base64')

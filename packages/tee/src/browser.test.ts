@@ -50,6 +50,22 @@ test('Nitro: a flipped signature byte, a changed PCR, a wrong root and a late ch
   assert.deepEqual(late.checks.filter((c) => !c.ok).map((c) => c.check), ['validity', 'freshness'])
 })
 
+test('SEV-SNP: the browser verifier agrees with the Node one (RSA-PSS AMD chain, P-384 report signature), and a flipped report byte fails', async () => {
+  const { verifySnp } = await import('./snp.ts')
+  const evidence = { kind: 'sev-snp' as const, report: fixtures.snpReport(), vcek: fixtures.snpVcek() }
+  const node = verifySnp(evidence, { now: fixtures.snpTime })
+  const browser = await verifyAttestationInBrowser(evidence, { now: fixtures.snpTime })
+  assert.equal(node.ok, true)
+  assert.deepEqual(strip(browser), strip(node))
+  const report = fixtures.snpReport()
+  report[0x90]! ^= 0x01 // the launch measurement
+  const tampered = await verifyAttestationInBrowser({ ...evidence, report }, { now: fixtures.snpTime })
+  assert.deepEqual(tampered.checks, verifySnp({ ...evidence, report }, { now: fixtures.snpTime }).checks)
+  assert.deepEqual(tampered.checks.filter((c) => !c.ok).map((c) => c.check), ['signature'])
+  const wrongRoot = await verifyAttestationInBrowser(evidence, { now: fixtures.snpTime, policy: { roots: { amdArk: AWS_NITRO_ROOT_G1_PEM } } })
+  assert.equal(wrongRoot.ok, false)
+})
+
 test('X.509: subjects, validity and keys read as node:crypto reads them (Nitro, AMD RSA-PSS roots)', () => {
   for (const pem of [AWS_NITRO_ROOT_G1_PEM, AMD_ARK_MILAN_PEM]) {
     const ours = parseCertificate(pemToDer(pem))
@@ -98,6 +114,6 @@ test('checkTeeResult matches teeModeVerifier on TEE results: dev (accepted only 
   assert.equal(b.mode.ok, false)
   assert.equal(b.attestation?.ok, true, 'the Nitro document itself verifies')
   assert.match(b.binding!.message, /does not commit to node/)
-  const snp = await checkTeeResult(await make({ kind: 'sev-snp', report: '0x00', vcek: '0x00' }))
-  assert.equal(snp.unsupported, true)
+  const tdx = await checkTeeResult(await make({ kind: 'tdx', quote: '0x00', collateral: {} }))
+  assert.equal(tdx.unsupported, true)
 })

@@ -5,16 +5,18 @@
  * messages are those of the synchronous Node API (verifyAttestation, checkBinding, teeModeVerifier),
  * which stays the reference; browser.test.ts runs both on the real fixtures.
  *
- * In the browser: AWS Nitro and the INSECURE dev provider. AMD SEV-SNP and Intel TDX/SGX evidence is
- * reported as not checked here (use the SDK or `verity verify`).
+ * In the browser: AWS Nitro, AMD SEV-SNP and the INSECURE dev provider. Intel TDX/SGX evidence (whose
+ * collateral checks live in @phala/dcap-qvl, on node:crypto) is reported as not checked here (use the
+ * SDK or `verity verify`).
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { p256 } from '@noble/curves/nist.js'
 import { VerityError, bytesToHex, canonicalJson, concatBytes, hexToBytes, isAddress, utf8, type CheckOutcome, type Hex, type InferenceResult } from '@verity/protocol'
 import { cbor, parseNitroDocument } from './nitroDocument.ts'
-import { AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
+import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM, AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
+import { amdExtension, parseSnpReport, splOf } from './snpReport.ts'
 import { commonName, isSignedBy, parseCertificate, pemToDer, verifyWithKey, type Certificate } from './x509.ts'
-import type { AttestationCheck, AttestationEvidence, AttestationKind, CheckName, DevEvidence, NitroEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
+import type { AttestationCheck, AttestationEvidence, AttestationKind, CheckName, DevEvidence, NitroEvidence, SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 export { attestationKinds, type AttestationEvidence, type AttestationKind, type VerifiedAttestation, type VerifyOptions, type VerifyPolicy, type AttestationCheck } from './types.ts'
 export { parseCertificate, type Certificate } from './x509.ts'
@@ -23,7 +25,7 @@ export { parseCertificate, type Certificate } from './x509.ts'
 const BINDING_DOMAIN = 'verity-tee-v1'
 
 /** The evidence kinds this entry verifies. */
-export const browserAttestationKinds = ['nitro', 'dev'] as const satisfies readonly AttestationKind[]
+export const browserAttestationKinds = ['nitro', 'sev-snp', 'dev'] as const satisfies readonly AttestationKind[]
 
 class Checks {
   readonly list: AttestationCheck[] = []
@@ -150,6 +152,63 @@ export async function verifyNitroInBrowser(evidence: NitroEvidence | Uint8Array 
   }, options)
 }
 
+/** A certificate given as PEM, DER bytes, hex or base64 DER. */
+function toCertificate(value: unknown, what: string): Certificate {
+  try {
+    return parseCertificate(typeof value === 'string' && value.includes('-----BEGIN CERTIFICATE-----') ? pemToDer(value) : toBytes(value, what))
+  } catch (cause) {
+    if (cause instanceof VerityError) throw cause
+    throw new VerityError('ATTESTATION_MALFORMED', `${what} is not a readable X.509 certificate`, { cause, details: { field: what } })
+  }
+}
+
+export async function verifySnpInBrowser(evidence: SnpEvidence, options: VerifyOptions): Promise<VerifiedAttestation> {
+  const now = nowMs(options.now)
+  const policy = options.policy ?? {}
+  const report = parseSnpReport(toBytes(evidence.report, 'sev-snp report'))
+  const vcek = toCertificate(evidence.vcek, 'sev-snp vcek')
+  const product = /CN=SEV-(\w+)/.exec(vcek.issuer)?.[1] ?? 'Milan'
+  const builtin = product === 'Genoa' ? { ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM } : { ask: AMD_ASK_MILAN_PEM, ark: AMD_ARK_MILAN_PEM }
+  const ask = toCertificate(evidence.ask ?? builtin.ask, 'sev-snp ask')
+  const ark = toCertificate(evidence.ark ?? policy.roots?.amdArk ?? builtin.ark, 'sev-snp ark')
+  const pinned = toCertificate(policy.roots?.amdArk ?? builtin.ark, 'pinned AMD root')
+  const checks = new Checks()
+  await checkChain(checks, [vcek, ask, ark], pinned, now, 'AMD')
+
+  const hwid = amdExtension(vcek.raw, [0x04])
+  const chipOk = hwid !== null && equalBytes(hwid, report.chipId)
+  const tcbOk = splOf(vcek.raw, 1) === report.reportedTcb.bootLoader && splOf(vcek.raw, 2) === report.reportedTcb.tee &&
+    splOf(vcek.raw, 3) === report.reportedTcb.snp && splOf(vcek.raw, 8) === report.reportedTcb.microcode
+  checks.add('chip', chipOk && tcbOk, !chipOk
+    ? `The VCEK "${commonName(vcek)}" belongs to another chip than the one named in the report (CHIP_ID ${bytesToHex(report.chipId).slice(0, 18)}…).`
+    : !tcbOk
+      ? 'The VCEK was issued for another firmware TCB than the one the report states (REPORTED_TCB).'
+      : `The VCEK belongs to this chip and its firmware TCB (boot loader ${report.reportedTcb.bootLoader}, TEE ${report.reportedTcb.tee}, SNP ${report.reportedTcb.snp}, microcode ${report.reportedTcb.microcode}).`)
+
+  const signatureOk = report.signatureAlgo === 1 && vcek.key.kind === 'ec' && vcek.key.curve === 'P-384' &&
+    (await verifyWithKey(vcek, { kind: 'ecdsa', hash: 'SHA-384' }, report.signed, concatBytes(report.signatureR, report.signatureS), true))
+  checks.add('signature', signatureOk, signatureOk
+    ? 'The report is signed (ECDSA P-384) by the VCEK of the chip that produced it.'
+    : report.signatureAlgo !== 1
+      ? `The report names signature algorithm ${report.signatureAlgo}; only 1 (ECDSA P-384 with SHA-384) is accepted.`
+      : 'The report signature does not match its contents and the VCEK: it was altered or forged.')
+
+  const debug = report.debugAllowed
+  checks.add('debug', !debug || policy.allowDebug === true, !debug
+    ? 'The guest policy forbids debugging (the host cannot read or change guest memory).'
+    : `The guest policy allows DEBUG: the host can read and change guest memory${policy.allowDebug === true ? '. Accepted because the policy allows debug.' : ', so nothing it signs can be trusted.'}`)
+
+  return finish(checks, {
+    kind: 'sev-snp', provider: 'amd-sev-snp', measurement: report.measurement, reportData: report.reportData, debug, timestamp: null,
+    claims: {
+      version: report.version, guestSvn: report.guestSvn, policy: `0x${report.policy.toString(16)}`, vmpl: report.vmpl,
+      hostData: bytesToHex(report.hostData), idKeyDigest: bytesToHex(report.idKeyDigest), reportId: bytesToHex(report.reportId),
+      chipId: bytesToHex(report.chipId), signingKey: report.signingKey,
+      reportedTcb: { bootLoader: report.reportedTcb.bootLoader, tee: report.reportedTcb.tee, snp: report.reportedTcb.snp, microcode: report.reportedTcb.microcode },
+    },
+  }, options)
+}
+
 export function verifyDevInBrowser(evidence: DevEvidence, options: VerifyOptions): VerifiedAttestation {
   const now = nowMs(options.now)
   const policy = options.policy ?? {}
@@ -183,12 +242,13 @@ export function verifyDevInBrowser(evidence: DevEvidence, options: VerifyOptions
   }, options)
 }
 
-/** verifyAttestation for the browser: Nitro and dev evidence; other kinds throw ATTESTATION_UNSUPPORTED-style errors naming the CLI. */
+/** verifyAttestation for the browser: Nitro, SEV-SNP and dev evidence; TDX/SGX throw ATTESTATION_MALFORMED naming the SDK and CLI. */
 export async function verifyAttestationInBrowser(evidence: AttestationEvidence | Uint8Array | string, options: VerifyOptions): Promise<VerifiedAttestation> {
   let result: VerifiedAttestation
   if (evidence instanceof Uint8Array || typeof evidence === 'string') result = await verifyNitroInBrowser(evidence, options)
   else if (evidence?.kind === 'nitro') result = await verifyNitroInBrowser(evidence, options)
   else if (evidence?.kind === 'dev') result = verifyDevInBrowser(evidence, options)
+  else if (evidence?.kind === 'sev-snp') result = await verifySnpInBrowser(evidence, options)
   else throw new VerityError('ATTESTATION_MALFORMED', `${String((evidence as { kind?: unknown } | null)?.kind)} attestations are not verified in the browser; check them with the SDK or \`verity verify\``, { details: { kind: (evidence as { kind?: unknown } | null)?.kind } })
   if (options.kind === undefined || options.kind === result.kind) return result
   return { ...result, ok: false, checks: [...result.checks, { check: 'kind', ok: false, message: `Expected a ${options.kind} attestation, got ${result.kind}.` }] }
@@ -227,7 +287,7 @@ export type TeeBrowserCheck = {
   /** The attestation's own checks and the binding, when the evidence could be read. */
   attestation: VerifiedAttestation | null
   binding: AttestationCheck | null
-  /** True when the evidence is of a kind this entry does not verify (SEV-SNP, TDX, SGX). */
+  /** True when the evidence is of a kind this entry does not verify (TDX, SGX). */
   unsupported: boolean
 }
 
