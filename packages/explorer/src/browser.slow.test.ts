@@ -317,6 +317,11 @@ async function zkSetup(repo: string, release: string): Promise<void> {
   const paths = ['zk/manifest.json', 'zk/plan.json', 'zk/circuit.r1cs', 'zk/circuit.zkey', 'zk/Verifier.sol', 'zk/ceremony.json', 'zk/vk.json']
   const file = (path: string) => join(cache, path.replace('/', '_'))
   if (!paths.every((p) => existsSync(file(p)))) {
+    // Phase 1 where `verity zk compile` looks for it, prepared only for the tiny MLP's domain (2^11):
+    // the CLI's own ceremony prepares every power from 2^8 up, twice the work. Had the circuit grown,
+    // the CLI would notice and run its own.
+    const { runCeremony } = await import('@verity/zk')
+    await runCeremony({ power: 11, contributors: [{ name: 'alice' }], beacon: { hash: '5a'.repeat(32), iterationsExp: 10 }, dir: join(tmp, 'ceremonies', 'ceremony-11'), preparePowers: [11] })
     await verity(['zk', 'compile', `${repo}@${release}`, '--contributor', 'alice', '--beacon', '5a'.repeat(32)])
     const files = (await (await fetch(`${node.url}/v1/repos/${repo}/releases/${release}/files`)).json()) as Array<{ path: string; cid: string }>
     mkdirSync(cache, { recursive: true })
