@@ -80,6 +80,9 @@ test('dev-TEE network: nodes register with the dev measurement and the verifier 
   const { verification: _v, outputs: _o, ...wire } = result
   saved = JSON.parse(JSON.stringify(wire)) as InferenceResult
   assert.equal((await checkAttestation(c.chain, saved)).ok, true)
+  const otherEvidence = await checkAttestation(c.chain, { receipt: { ...saved.receipt, proofHash: `0x${'11'.repeat(32)}` } })
+  assert.equal(otherEvidence.ok, false)
+  assert.match(otherEvidence.message, /Digest mismatch: the receipt relies on attestation 0x1111.*which the verifier never recorded/)
 
   // Without allowing the dev provider, every node's result fails the TEE check: none is accepted.
   await assert.rejects(client(false).infer({ model, input, mode: 'tee' }), (error: Error & { code?: string }) => {
