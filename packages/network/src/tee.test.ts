@@ -91,8 +91,14 @@ test('dev-TEE network: nodes register with the dev measurement and the verifier 
     return true
   })
 
+  // The CLI picks the network up for mode tee and accepts dev attestations because the network file says --tee dev.
   savedPath = join(dir, 'tee-result.json')
-  writeFileSync(savedPath, JSON.stringify(saved))
+  writeFileSync(join(dir, 'input.json'), JSON.stringify(input))
+  const inferred = await verity(['infer', '--model', model, '--input', 'input.json', '--mode', 'tee', '--network', net.networkFilePath, '--out', savedPath])
+  assert.equal(inferred.code, 0, inferred.stdout + inferred.stderr)
+  assert.match(inferred.stdout, /✔ +attestation/)
+  saved = JSON.parse(readFileSync(savedPath, 'utf8')) as InferenceResult
+  assert.equal(saved.receipt.mode, 'TEE')
   // The CLI accepts dev attestations here because the network file says --tee dev; --onchain once settled.
   await waitFor('the TEE receipt to settle', async () => (await c.verify(saved, { onchain: true })).ok)
   const cli = await verity(['verify', '--onchain', '--network', net.networkFilePath, savedPath])
@@ -132,6 +138,9 @@ test('revoking the measurement deactivates its nodes at once; checkAttestation a
   const bad = await verity(['network', 'measurement', 'revoke', 'not-a-hash', '--network', net.networkFilePath])
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /"not-a-hash" is not a bytes32 hash/)
+  const badTee = await verity(['up', '--tee', 'sgx-please'])
+  assert.notEqual(badTee.code, 0)
+  assert.match(badTee.stderr, /'sgx-please' is invalid. Allowed choices are none, dev, auto, nitro, configfs-tsm, sev-guest/)
 
   const revoke = await verity(['network', 'measurement', 'revoke', 'dev', '--network', net.networkFilePath])
   assert.equal(revoke.code, 0, revoke.stdout + revoke.stderr)
