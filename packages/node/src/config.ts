@@ -49,11 +49,16 @@ export type NodeConfig = {
   teeNitroHelper: string[] | undefined
   /** tee dev only: the measurement to report (0x-hex); default DEV_TEE_MEASUREMENT. */
   teeDevMeasurement: Hex | undefined
+  /**
+   * 'after-response' (default): answer as soon as the receipt is signed and commit receipts in groups
+   * within 20 ms; 'before-response': answer only once the receipt is committed (see ReceiptStoreOptions).
+   */
+  receiptDurability: 'before-response' | 'after-response'
 }
 
 /** Keys a config file may set (JSON object, `configFile` / VERITY_CONFIG); flags win over it, it wins over the environment. */
 const fileKeys = ['host', 'port', 'databaseUrl', 'chainId', 'workers', 'sessionCacheBytes', 'inferTimeoutMs', 'maxInputBytes', 'maxUploadBytes', 'allowNonFinite', 'logLevel',
-  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement'] as const
+  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement', 'receiptDurability'] as const
 
 /** Reads a node config file; unknown keys are refused (a typo must not silently mean the default). */
 export function readConfigFile(path: string): Partial<NodeConfig> {
@@ -101,5 +106,12 @@ export function resolveConfig(given: Partial<NodeConfig> & { configFile?: string
     teeRefreshSeconds: partial.teeRefreshSeconds ?? (env.VERITY_TEE_REFRESH_SECONDS ? Number(env.VERITY_TEE_REFRESH_SECONDS) : 300),
     teeNitroHelper: partial.teeNitroHelper ?? (env.VERITY_TEE_NITRO_HELPER ? env.VERITY_TEE_NITRO_HELPER.split(/\s+/).filter(Boolean) : undefined),
     teeDevMeasurement: partial.teeDevMeasurement ?? ((env.VERITY_TEE_DEV_MEASUREMENT as Hex | undefined) || undefined),
+    receiptDurability: partial.receiptDurability ?? receiptDurabilityFromEnv(env.VERITY_RECEIPT_DURABILITY),
   }
+}
+
+function receiptDurabilityFromEnv(value: string | undefined): NodeConfig['receiptDurability'] {
+  if (value === undefined || value === '' || value === 'after-response') return 'after-response'
+  if (value === 'before-response') return value
+  throw new Error(`VERITY_RECEIPT_DURABILITY must be 'before-response' or 'after-response', got ${JSON.stringify(value)}`)
 }
