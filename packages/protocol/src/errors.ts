@@ -49,6 +49,8 @@ export const errorCatalogue = {
   CIRCUIT_TOO_LARGE: { status: 422, hint: 'Run a ceremony at the power the circuit needs, shrink the model, or use QUORUM or TEE mode (beyond about 2^20 constraints proving gets slow).' },
   SETUP_MISSING: { status: 409, hint: 'Run the ZK setup for this model (compile, then the ceremony and phase 2) before proving.' },
   INVALID_PROOF: { status: 422, hint: 'The proof or its public signals are corrupt or malformed; ask the node for a fresh result.' },
+  // TEE attestation on nodes: GET /v1/attestation, mode tee, the attestation verifier (helper attest)
+  TEE_NOT_CONFIGURED: { status: 404, hint: 'This node runs without a TEE: start it with --tee auto|nitro|configfs-tsm|sev-guest on TEE hardware (--tee dev on local networks only), or use another mode.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue

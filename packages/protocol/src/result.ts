@@ -25,7 +25,7 @@ export type InferenceResult = {
   source?: { node?: string; ref?: string }
 }
 
-export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion'
+export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion' | 'attestation'
 
 export type CheckOutcome = {
   check: CheckId

@@ -7,7 +7,7 @@ import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { color, out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[] }
+export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[]; allowDevTee?: boolean }
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
@@ -18,7 +18,7 @@ export async function verify(file: string, options: VerifyOptions): Promise<void
   const zk = (result as InferenceResult | null)?.receipt?.mode === 'ZKML' ? await zkmlCheck(result as InferenceResult, options) : null
   const verification = zk
     ? verifyReceipt(result, { trustedSigners: signers.length > 0 ? signers : undefined, modeVerifier: modeVerifierOf(zk.check) })
-    : network.verifyOffline(result, signers.length > 0 ? signers : undefined, options.k)
+    : network.verifyOffline(result, signers.length > 0 ? signers : undefined, options.k, options.allowDevTee)
   if (options.json) out(JSON.stringify(zk ? { ...verification, zk: zk.check.zkChecks, vk: zk.trust } : verification, null, 2))
   else {
     out(`Checking ${file}`)
@@ -31,6 +31,9 @@ export async function verify(file: string, options: VerifyOptions): Promise<void
       out(`\n  Verification key: ${zk.trust}`)
     }
     if (verification.ok && signers.length === 0) out('\n  Note: the signer was not pinned; pass --signer ADDRESS to require a specific node.')
+    if (!options.allowDevTee && verification.checks.some((c) => !c.ok && c.check === 'mode' && /development provider/.test(c.message))) {
+      out('\n  Note: this TEE result comes from the INSECURE dev attester; pass --allow-dev-tee to accept it on a development network.')
+    }
   }
   if (!verification.ok) throw new ExitError(1)
 }
