@@ -26,6 +26,8 @@ export type InferenceResult = {
 }
 
 export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion'
+  // TEE (LLM) results: the attestation verifies and is the one proofHash names; it binds the signing key.
+  | 'attestation' | 'binding'
 
 export type CheckOutcome = {
   check: CheckId
