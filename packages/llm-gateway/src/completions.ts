@@ -42,7 +42,15 @@ export type CompletionResponse = {
   [extra: string]: unknown
 }
 
-export type CompletionChunk = Omit<CompletionResponse, 'usage'> & { usage?: ChatCompletionResponse['usage'] | null }
+export type CompletionChunk = {
+  id: string
+  object: 'text_completion'
+  created: number
+  model: string
+  choices: CompletionChoice[]
+  usage?: ChatCompletionResponse['usage'] | null
+  [extra: string]: unknown
+}
 
 const unsupported = ['echo', 'suffix', 'logprobs', 'best_of'] as const
 

@@ -293,13 +293,15 @@ export function createNetworkClient(options: NetworkClientOptions) {
     return { ...result, verification: { ...result.verification, checks } }
   }
 
-  async function single(p: NetworkInferParameters): Promise<VerifiedResult> {
-    const { modeVerifier, k: _k, ...body } = p
-    const expectedModel = parseModelCid(p.model)
+  /**
+   * Runs `attempt` on the active nodes in strategy order until one succeeds, moving on after the
+   * errors `shouldFailOver` names (gone, slow, broken, lying, or lacking the model or mode).
+   */
+  async function failover<T>(attempt: (node: NetworkNodeInfo) => Promise<T>): Promise<T> {
     const failures: string[] = []
     for (const node of await candidates()) {
       try {
-        return await withRegistry(await inferOn(node, body, expectedModel, modeVerifier))
+        return await attempt(node)
       } catch (error) {
         if (!shouldFailOver(error)) throw error
         failures.push(`${node.url}: ${(error as Error).message.split('\n')[0]}`)
@@ -307,6 +309,12 @@ export function createNetworkClient(options: NetworkClientOptions) {
       }
     }
     throw new VerityError('NO_NODES', `No node returned a verified result (${failures.length} tried): ${failures.join('; ')}`, { details: { failures } })
+  }
+
+  async function single(p: NetworkInferParameters): Promise<VerifiedResult> {
+    const { modeVerifier, k: _k, ...body } = p
+    const expectedModel = parseModelCid(p.model)
+    return failover(async (node) => withRegistry(await inferOn(node, body, expectedModel, modeVerifier)))
   }
 
   async function quorum(p: NetworkInferParameters): Promise<VerifiedResult> {
@@ -360,6 +368,7 @@ export function createNetworkClient(options: NetworkClientOptions) {
     deployment: options.deployment,
     /** Active, staked nodes from the registry (cached for discoveryTtlMs). */
     discover,
+    failover,
     /** Runs a model on the network; `mode: 'quorum'` runs it on k nodes. Every result is verified, including the registry check. */
     infer(p: NetworkInferParameters): Promise<VerifiedResult> {
       return p.mode === 'quorum' ? quorum(p) : single(p)
