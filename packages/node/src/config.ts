@@ -1,6 +1,9 @@
 /** Node configuration with documented defaults. */
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
+import { VerityError, type Hex } from '@verity/protocol'
+import { parseTeeSetting, type NodeTeeSetting } from './attestation.ts'
 
 export type NodeConfig = {
   /** Where keys, blobs, the embedded database and logs live. Default `./.verity`. */
@@ -38,10 +41,42 @@ export type NodeConfig = {
   zkWorkers: number
   /** How long a synchronous ZKML request waits for its proof before answering 202 with a proof id. */
   zkWaitMs: number
+  /** TEE attestation (see attestation.ts): none (default), dev (INSECURE, local networks), auto, nitro, configfs-tsm, sev-guest. */
+  tee: NodeTeeSetting
+  /** Re-attest this often, seconds (default 300: half the usual 600 s verifier freshness window). */
+  teeRefreshSeconds: number
+  /** argv of the Nitro NSM helper (tee nitro/auto); env VERITY_TEE_NITRO_HELPER, split on spaces. */
+  teeNitroHelper: string[] | undefined
+  /** tee dev only: the measurement to report (0x-hex); default DEV_TEE_MEASUREMENT. */
+  teeDevMeasurement: Hex | undefined
 }
 
-export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
+/** Keys a config file may set (JSON object, `configFile` / VERITY_CONFIG); flags win over it, it wins over the environment. */
+const fileKeys = ['host', 'port', 'databaseUrl', 'chainId', 'workers', 'sessionCacheBytes', 'inferTimeoutMs', 'maxInputBytes', 'maxUploadBytes', 'allowNonFinite', 'logLevel',
+  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement'] as const
+
+/** Reads a node config file; unknown keys are refused (a typo must not silently mean the default). */
+export function readConfigFile(path: string): Partial<NodeConfig> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    throw new VerityError('BAD_REQUEST', `Config file ${path} cannot be read as JSON: ${(cause as Error).message}`, { cause, details: { path } })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new VerityError('BAD_REQUEST', `Config file ${path} must hold a JSON object`, { details: { path } })
+  const unknown = Object.keys(parsed).filter((k) => !(fileKeys as readonly string[]).includes(k))
+  if (unknown.length > 0) throw new VerityError('BAD_REQUEST', `Config file ${path}: unknown key(s) ${unknown.join(', ')}`, { details: { path, unknown, known: fileKeys } })
+  const config = parsed as Partial<NodeConfig>
+  if (config.tee !== undefined) parseTeeSetting(config.tee, `Config file ${path}: tee`)
+  return config
+}
+
+export function resolveConfig(given: Partial<NodeConfig> & { configFile?: string | undefined } = {}): NodeConfig {
   const env = process.env
+  const { configFile = env.VERITY_CONFIG, ...flags } = given
+  // Precedence, every field alike: explicit values (flags), then the config file (named explicitly,
+  // so more specific than the ambient environment), then the environment, then the default.
+  const partial: Partial<NodeConfig> = { ...(configFile ? readConfigFile(configFile) : {}), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) }
   return {
     dataDir: resolve(partial.dataDir ?? env.VERITY_DATA_DIR ?? '.verity'),
     host: partial.host ?? env.VERITY_HOST ?? '127.0.0.1',
@@ -62,5 +97,9 @@ export function resolveConfig(partial: Partial<NodeConfig> = {}): NodeConfig {
     memoryLlmModel: partial.memoryLlmModel ?? env.VERITY_MEMORY_LLM_MODEL ?? undefined,
     zkWorkers: partial.zkWorkers ?? (env.VERITY_ZK_WORKERS ? Number(env.VERITY_ZK_WORKERS) : 1),
     zkWaitMs: partial.zkWaitMs ?? 120_000,
+    tee: parseTeeSetting(partial.tee ?? (env.VERITY_TEE || 'none'), partial.tee !== undefined ? 'tee' : 'VERITY_TEE'),
+    teeRefreshSeconds: partial.teeRefreshSeconds ?? (env.VERITY_TEE_REFRESH_SECONDS ? Number(env.VERITY_TEE_REFRESH_SECONDS) : 300),
+    teeNitroHelper: partial.teeNitroHelper ?? (env.VERITY_TEE_NITRO_HELPER ? env.VERITY_TEE_NITRO_HELPER.split(/\s+/).filter(Boolean) : undefined),
+    teeDevMeasurement: partial.teeDevMeasurement ?? ((env.VERITY_TEE_DEV_MEASUREMENT as Hex | undefined) || undefined),
   }
 }

@@ -4,7 +4,7 @@
  */
 export { startNode, hubPort, ioSchema, NODE_VERSION, type StartNodeParameters, type RunningNode } from './server.ts'
 export { buildApp, type BuildAppParameters } from './app.ts'
-export { resolveConfig, type NodeConfig } from './config.ts'
+export { resolveConfig, readConfigFile, type NodeConfig } from './config.ts'
 export { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 export { runInference, type InferencePorts } from './inference.ts'
 export { createReceiptStore, receiptMigrations, type ReceiptStore } from './receipts.ts'
@@ -14,3 +14,7 @@ export { networkRoutes, mergeNetwork } from './network.ts'
 export { statsRoutes, statsTotals } from './stats.ts'
 export type { StatsPort, NetworkPort } from './ports.ts'
 export { startNetworkAgent, createSettlementQueue, settlementMigrations, faultFromEnv, createPeerFetcher, type NetworkAgent, type NodeNetworkOptions, type SettlementQueue, type SettleReturnType, type Fault } from './network/index.ts'
+export {
+  startNodeAttestation, registerAttestationRoutes, parseTeeSetting, nodeTeeSettings, DEV_TEE_MEASUREMENT,
+  type NodeAttestation, type NodeAttestor, type NodeTeeSetting, type AttestationResponse, type StartNodeAttestationParameters,
+} from './attestation.ts'

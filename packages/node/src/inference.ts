@@ -8,6 +8,7 @@ import {
   type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type TensorMap,
 } from '@verity/protocol'
 import type { NodeKey } from './key.ts'
+import type { NodeAttestation } from './attestation.ts'
 
 /** What inference needs from the hub, the runtime and the receipt store (server.ts wires the real ones). */
 export type InferencePorts = {
@@ -21,6 +22,8 @@ export type InferencePorts = {
   chainId: number
   defaultTimeoutMs: number
   now?: () => number
+  /** The node's current TEE attestation; absent on nodes without TEE (mode TEE is then refused). */
+  attestation?: (() => Promise<NodeAttestation>) | undefined
 }
 
 // QUORUM computes exactly as VANILLA; the mode in the signed receipt makes it disputable on chain.
@@ -29,7 +32,13 @@ const supportedModes: Mode[] = ['VANILLA', 'QUORUM']
 export async function runInference(ports: InferencePorts, request: InferRequest): Promise<InferenceResult> {
   const started = performance.now()
   const mode = (request.mode ?? 'vanilla').toUpperCase() as Mode
-  if (!supportedModes.includes(mode)) {
+  if (mode === 'TEE' && ports.attestation === undefined) {
+    throw new VerityError('UNSUPPORTED_MODE', 'Mode TEE is not served by this node: it runs without a TEE (config tee: none), so it has no attestation to attach.', {
+      details: { mode, supported: supportedModes },
+      hint: 'Ask a node whose GET /v1/health lists TEE, or start this one with --tee (auto, nitro, configfs-tsm, sev-guest; dev on local networks only).',
+    })
+  }
+  if (mode !== 'TEE' && !supportedModes.includes(mode)) {
     throw new VerityError('UNSUPPORTED_MODE', `Mode ${mode} is not served by this node; it serves ${supportedModes.join(', ')}.`, { details: { mode, supported: supportedModes } })
   }
   const { cid, ref } = await ports.resolveModel(request.model)
@@ -39,13 +48,15 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
   const encoding = request.encoding ?? 'json'
   const inputJson = tensorMapToJson(inputs, encoding)
   const outputs = await ports.run(cid, inputs, request.timeoutMs ?? ports.defaultTimeoutMs)
+  // Taken after the run: the evidence attached is the one current when the receipt is signed.
+  const attestation = mode === 'TEE' ? await ports.attestation!() : null
   const receipt: Receipt = {
     requestId: request.requestId ?? (bytesToHex(randomBytes(32)) as Hex),
     modelDigest: cidDigest(cid),
     inputHash,
     outputHash: hashTensorSet(outputs),
     mode,
-    proofHash: ZERO_HASH,
+    proofHash: attestation?.digest ?? ZERO_HASH,
     node: ports.key.address,
     timestamp: Math.floor((ports.now?.() ?? Date.now()) / 1000),
     chainId: ports.chainId,
@@ -58,6 +69,7 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
     receipt,
     signature: signReceipt(receipt, ports.key.privateKey),
     source: { ref },
+    ...(attestation ? { proof: attestation.evidence } : {}),
   }
   await ports.saveReceipt(result, receiptDigest(receipt), performance.now() - started)
   return result

@@ -4,7 +4,7 @@
  * answer leaves with a mode-TEE receipt signed by the node's attested key (proofHash = the
  * attestation digest), stored like inference receipts, and settled as the request asks:
  * `private` (never posted), `batch` (the Merkle batch queue, default) or `individual` (alone on chain).
- * Wire format: @verity/protocol api.ts (LlmVerity). A node without an attestation refuses (TEE_REQUIRED).
+ * Wire format: @verity/protocol api.ts (LlmVerity). A node without an attestation refuses (TEE_NOT_CONFIGURED).
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -27,7 +27,7 @@ export type LlmRoutesParameters = {
   gateway: LlmGateway
   /**
    * The node's attestor (attestation.ts) as it is now; null: the node has no TEE, and every LLM
-   * request is refused with TEE_REQUIRED. `current()` re-attests when the evidence is getting old.
+   * request is refused with TEE_NOT_CONFIGURED. `current()` re-attests when the evidence is getting old.
    */
   attestor: () => { current(): Promise<LlmAttestation> } | null
   key: NodeKey
@@ -81,7 +81,7 @@ export function registerLlmRoutes(app: FastifyInstance, p: LlmRoutesParameters):
   function admit(request: FastifyRequest, body: Record<string, unknown>): { attestor: { current(): Promise<LlmAttestation> }; settlement: LlmSettlementMode } {
     const attestor = p.attestor()
     if (attestor === null) {
-      throw new VerityError('TEE_REQUIRED', 'This node has no TEE attestation, so it serves no LLM requests: their receipts are mode TEE and must name an attestation.', { details: { node: p.key.address } })
+      throw new VerityError('TEE_NOT_CONFIGURED', 'This node has no TEE attestation, so it serves no LLM requests: their receipts are mode TEE and must name an attestation.', { details: { node: p.key.address } })
     }
     const settlement = settlementOf(request, body)
     if (settlement === 'individual' && p.settleReceipt === null) {

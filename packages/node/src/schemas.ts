@@ -110,6 +110,20 @@ export const routes = {
     },
     response: { 200: resultSchema, 202: { type: 'object', properties: { status: { type: 'string' }, id: { type: 'string' }, statusUrl: { type: 'string' } } }, ...errors },
   },
+  attestation: {
+    tags: ['node'],
+    summary: "This node's TEE attestation: evidence binding its signing key (report data = bindingFor(node)), the measurement hash registered on chain, and the digest its TEE receipts carry as proofHash. Re-attested every teeRefreshSeconds; 404 TEE_NOT_CONFIGURED on nodes without a TEE.",
+    response: {
+      200: {
+        type: 'object', required: ['node', 'provider', 'measurement', 'digest', 'evidence'],
+        properties: {
+          node: { type: 'string' }, provider: { type: 'string', enum: ['nitro', 'tdx', 'sev-snp', 'dev'] }, measurement: hex32, digest: hex32,
+          evidence: { type: 'object', additionalProperties: true, properties: { kind: { type: 'string' } }, required: ['kind'] },
+        },
+      },
+      ...errors,
+    },
+  },
   receipt: {
     tags: ['inference'], summary: 'A receipt this node issued, by id (its EIP-712 digest)', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
     response: { 200: { type: 'object', properties: { id: { type: 'string' }, model: { type: 'string' }, receipt: receiptSchema, signature: { type: 'string' }, createdAt: { type: 'string' }, input: tensorMapJson, output: tensorMapJson } }, ...errors },

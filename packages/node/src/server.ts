@@ -18,12 +18,15 @@ import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
+import { registerAttestationRoutes, startNodeAttestation, unrelatedAddress, type NodeAttestor } from './attestation.ts'
 import { createZkmlService, registerZkmlRoutes, type ZkmlService } from './zkml.ts'
 import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
 export const NODE_VERSION = '0.1.0'
 
 export type StartNodeParameters = Partial<NodeConfig> & {
+  /** A JSON node config file (keys of NodeConfig); default VERITY_CONFIG. Explicit parameters win over it. */
+  configFile?: string | undefined
   onSeedProgress?: (message: string) => void
   /** Models to seed when seedSamples is on; default @verity/samples. */
   samples?: readonly SampleModel[]
@@ -53,6 +56,8 @@ export type RunningNode = {
   receipts: ReceiptStore
   /** Present when started with `network`. */
   network: NetworkAgent | null
+  /** The node's TEE attestation (config tee), null without one. */
+  attestation: NodeAttestor | null
   close(): Promise<void>
 }
 
@@ -216,6 +221,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     }
 
     const inputLimits = { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes }
+    let attestor: NodeAttestor | null = null
     const memory = config.memory ? await openMemory(config, key) : null
     if (memory) closers.push(memory.close)
     const resolver = createModelResolver(hub)
@@ -248,18 +254,26 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       ...(memory ? { memory: { service: memory.service, auth: memory.auth } } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
       health: async () => ({
-        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM', ...zkml.modes],
+        version: NODE_VERSION, address: key.address, chainId: config.chainId, modes: ['VANILLA', 'QUORUM', ...zkml.modes, ...(attestor ? ['TEE' as const] : [])],
         ...(agent ? { network: await agent.status() } : {}),
       }),
       inference: {
         infer: (request) => request.mode === 'zkml' ? zkml.infer(request) : runInference({
           key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, saveReceipt, now,
+          attestation: attestor ? () => attestor!.current() : undefined,
         }, request),
         getReceipt: (id) => receipts.get(id),
       },
     })
     registerNetworkRoutes(app, () => agent)
     registerZkmlRoutes(app, zkml)
+    registerAttestationRoutes(app, { address: key.address, attestor: () => attestor })
+    // Attest before listening: a node configured for a TEE that cannot attest must not start.
+    attestor = await startNodeAttestation({
+      setting: config.tee, address: key.address, refreshMs: config.teeRefreshSeconds * 1000, nitroHelper: config.teeNitroHelper, devMeasurement: config.teeDevMeasurement,
+      bindAddress: fault?.kind === 'tee-wrong-key' ? unrelatedAddress() : undefined, log: app.log,
+    })
+    if (attestor) closers.push(async () => attestor!.close())
     closers.push(() => app.close())
     const address = await app.listen({ host: config.host, port: config.port })
     const url = address.replace('[::1]', '127.0.0.1')
@@ -270,7 +284,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
     return {
       url, address: key.address, keyPath: key.path, adminKeyPath: memory?.adminKeyPath ?? null, dataDir: config.dataDir, databaseKind: database.kind, config, models,
-      app, hub, runtime, receipts, network: agent, close,
+      app, hub, runtime, receipts, network: agent, attestation: attestor, close,
     }
   } catch (error) {
     await close()

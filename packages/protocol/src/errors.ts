@@ -49,8 +49,9 @@ export const errorCatalogue = {
   CIRCUIT_TOO_LARGE: { status: 422, hint: 'Run a ceremony at the power the circuit needs, shrink the model, or use QUORUM or TEE mode (beyond about 2^20 constraints proving gets slow).' },
   SETUP_MISSING: { status: 409, hint: 'Run the ZK setup for this model (compile, then the ceremony and phase 2) before proving.' },
   INVALID_PROOF: { status: 422, hint: 'The proof or its public signals are corrupt or malformed; ask the node for a fresh result.' },
-  // LLM gateway on the node (POST /v1/chat/completions, /v1/completions)
-  TEE_REQUIRED: { status: 503, hint: 'LLM requests are served only by nodes with a TEE attestation (their receipts are mode TEE): start the node with --tee auto (or --tee dev on a local network), or send the request to a TEE node.' },
+  // TEE attestation on nodes: GET /v1/attestation, mode tee, the attestation verifier (helper attest)
+  TEE_NOT_CONFIGURED: { status: 404, hint: 'This node runs without a TEE: start it with --tee auto|nitro|configfs-tsm|sev-guest on TEE hardware (--tee dev on local networks only), or use another mode.' },
+  // LLM gateway on the node (POST /v1/chat/completions, /v1/completions; helper llm)
   SETTLEMENT_UNAVAILABLE: { status: 409, hint: 'Settlement "individual" needs a node on a chain (`verity up`); use "batch" or "private" on a node without one.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 

@@ -82,7 +82,7 @@ const shuffle = <T>(items: T[]): T[] => {
 /** Errors after which another node is tried: the node is gone, slow, broken, or lied. */
 function shouldFailOver(error: unknown): boolean {
   if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof VerificationError) return true
-  if (error instanceof NodeRequestError) return error.status >= 500 || error.status === 429 || error.code === 'MODEL_NOT_FOUND' || error.code === 'UNSUPPORTED_MODE'
+  if (error instanceof NodeRequestError) return error.status >= 500 || error.status === 429 || error.code === 'MODEL_NOT_FOUND' || error.code === 'UNSUPPORTED_MODE' || error.code === 'TEE_NOT_CONFIGURED'
   return false
 }
 
