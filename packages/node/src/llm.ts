@@ -33,23 +33,42 @@ export type LlmRoutesParameters = {
   key: NodeKey
   chainId: number
   saveReceipt: (entry: SignedReceiptEntry) => Promise<void>
-  /** Settles one receipt alone on chain; null when the node is on no chain. */
-  settleReceipt: ((receipt: Receipt, signature: Hex) => Promise<{ tx: Hex }>) | null
+  /** Settles one receipt alone on chain. */
+  settleReceipt: (receipt: Receipt, signature: Hex) => Promise<{ tx: Hex }>
+  /** Whether the node is on a chain now (settlement "individual" needs one). */
+  onChain: () => boolean
   /** Milliseconds for receipt timestamps (the network agent's clock). */
   now?: () => number
 }
 
 const settlementModes: readonly LlmSettlementMode[] = ['private', 'batch', 'individual']
 
-/** Upstreams from `NAME=BASE_URL` strings; each key is read from VERITY_LLM_KEY_<NAME> (upper case, [^A-Z0-9] → _) when set. */
-export function parseLlmProviders(specs: readonly string[], env: Record<string, string | undefined> = process.env): UpstreamProvider[] {
+/**
+ * Upstreams from config: "NAME=BASE_URL" strings or provider objects. A provider without apiKeyEnv
+ * reads its key from VERITY_LLM_KEY_<NAME> (upper case, [^A-Z0-9] → _) when that variable is set.
+ */
+export function resolveLlmProviders(specs: ReadonlyArray<string | UpstreamProvider>, env: Record<string, string | undefined> = process.env): UpstreamProvider[] {
+  if (!Array.isArray(specs)) throw new VerityError('BAD_REQUEST', 'llmProviders: expected an array of "NAME=BASE_URL" strings or { name, baseUrl } objects', { details: { field: 'llmProviders' } })
   return specs.map((spec) => {
-    const eq = spec.indexOf('=')
-    const name = spec.slice(0, eq).trim()
-    const baseUrl = spec.slice(eq + 1).trim()
-    if (eq <= 0 || baseUrl === '') throw new VerityError('BAD_REQUEST', `LLM provider ${JSON.stringify(spec)}: expected NAME=BASE_URL, e.g. openai=https://api.openai.com/v1`, { details: { provider: spec } })
-    const keyEnv = llmKeyEnv(name)
-    return { name, baseUrl, ...(env[keyEnv] ? { apiKeyEnv: keyEnv } : {}) }
+    let provider: UpstreamProvider
+    if (typeof spec === 'string') {
+      const eq = spec.indexOf('=')
+      provider = { name: spec.slice(0, Math.max(0, eq)).trim(), baseUrl: spec.slice(eq + 1).trim() }
+      if (eq <= 0 || provider.baseUrl === '') throw new VerityError('BAD_REQUEST', `LLM provider ${JSON.stringify(spec)}: expected NAME=BASE_URL, e.g. openai=https://api.openai.com/v1`, { details: { provider: spec } })
+    } else if (spec !== null && typeof spec === 'object' && typeof spec.name === 'string' && typeof spec.baseUrl === 'string') {
+      provider = { ...spec }
+    } else {
+      throw new VerityError('BAD_REQUEST', `LLM provider ${JSON.stringify(spec)}: expected "NAME=BASE_URL" or { name, baseUrl }`, { details: { provider: spec } })
+    }
+    if (!/^[a-z0-9._-]+$/.test(provider.name)) throw new VerityError('BAD_REQUEST', `LLM provider name ${JSON.stringify(provider.name)}: expected [a-z0-9._-]+ (it is the prefix of "provider/model")`, { details: { provider: provider.name } })
+    try {
+      new URL(provider.baseUrl)
+    } catch {
+      throw new VerityError('BAD_REQUEST', `LLM provider ${provider.name}: base URL ${JSON.stringify(provider.baseUrl)} is not a URL`, { details: { provider: provider.name } })
+    }
+    const keyEnv = llmKeyEnv(provider.name)
+    if (provider.apiKeyEnv === undefined && env[keyEnv]) provider.apiKeyEnv = keyEnv
+    return provider
   })
 }
 
@@ -84,7 +103,7 @@ export function registerLlmRoutes(app: FastifyInstance, p: LlmRoutesParameters):
       throw new VerityError('TEE_NOT_CONFIGURED', 'This node has no TEE attestation, so it serves no LLM requests: their receipts are mode TEE and must name an attestation.', { details: { node: p.key.address } })
     }
     const settlement = settlementOf(request, body)
-    if (settlement === 'individual' && p.settleReceipt === null) {
+    if (settlement === 'individual' && !p.onChain()) {
       throw new VerityError('SETTLEMENT_UNAVAILABLE', 'verity.settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'verity.settlement' } })
     }
     if (typeof body.model === 'string' && body.model.includes('/')) {
@@ -111,7 +130,7 @@ export function registerLlmRoutes(app: FastifyInstance, p: LlmRoutesParameters):
     let settled: LlmSettlementJson = { mode: settlement as 'private' | 'batch' }
     if (settlement === 'individual') {
       try {
-        settled = { mode: 'individual', status: 'settled', tx: (await p.settleReceipt!(receipt, signature)).tx }
+        settled = { mode: 'individual', status: 'settled', tx: (await p.settleReceipt(receipt, signature)).tx }
       } catch (error) {
         // The answer stands and its receipt is stored; the client learns that it is not on chain.
         app.log.warn({ err: error, receiptId }, 'individual settlement failed')

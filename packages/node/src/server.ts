@@ -19,6 +19,7 @@ import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
 import { registerAttestationRoutes, startNodeAttestation, unrelatedAddress, type NodeAttestor } from './attestation.ts'
+import { createNodeLlmGateway, registerLlmRoutes } from './llm.ts'
 import { createZkmlService, registerZkmlRoutes, type ZkmlService } from './zkml.ts'
 import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
@@ -268,6 +269,20 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     registerNetworkRoutes(app, () => agent)
     registerZkmlRoutes(app, zkml)
     registerAttestationRoutes(app, { address: key.address, attestor: () => attestor })
+    registerLlmRoutes(app, {
+      gateway: createNodeLlmGateway({
+        providers: config.llmProviders, timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries,
+        // Gateway events carry no keys (it scrubs them); they are debug detail.
+        log: (event) => app.log.debug(event, `llm ${event.event}`),
+      }),
+      attestor: () => attestor, key, chainId: config.chainId, now,
+      saveReceipt: (entry) => receipts.saveSigned(entry),
+      settleReceipt: (receipt, signature) => {
+        if (agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'This node is on no chain, so it cannot settle a receipt alone.')
+        return agent.settleReceipt(receipt, signature)
+      },
+      onChain: () => agent !== null,
+    })
     // Attest before listening: a node configured for a TEE that cannot attest must not start.
     attestor = await startNodeAttestation({
       setting: config.tee, address: key.address, refreshMs: config.teeRefreshSeconds * 1000, nitroHelper: config.teeNitroHelper, devMeasurement: config.teeDevMeasurement,

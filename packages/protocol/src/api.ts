@@ -167,9 +167,6 @@ export type LlmVerity = {
   settlement: LlmSettlementJson
 }
 
-/** GET /v1/attestation: the node's attestation (evidence as normalizeEvidence from @verity/tee gives it). */
-export type AttestationResponse = { node: Address; provider: string; measurement: Hex; digest: Hex; evidence: unknown }
-
 /**
  * An LLM answer as `verity chat --out` saves it, for `verity verify`. `request` is exactly what was
  * asked (a chat or a completion body); `response` is the whole answer (streams assembled), without
