@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { verifyInferenceResult, type InferenceResult } from '@verity/protocol'
 import { attestationDigest, bindingHex, measurementHashOf, teeModeVerifier, verifyAttestation, type DevEvidence } from '@verity/tee'
 import { sampleModels } from '@verity/samples'
+import { createClient, VerificationError } from '@verity/sdk'
 import { DEV_TEE_MEASUREMENT, resolveConfig, startNode, startNodeAttestation, type AttestationResponse, type RunningNode } from './index.ts'
 
 const samples = sampleModels.filter((s) => s.repo === 'verity/tiny-mlp')
@@ -72,6 +73,20 @@ test('POST /v1/infer mode tee: the evidence rides as proof and receipt.proofHash
   const refused = verifyInferenceResult(result, { trustedSigners: [teeNode.address], modeVerifier: teeModeVerifier() })
   assert.equal(refused.ok, false)
   assert.match(refused.checks.find((c) => !c.ok)!.message, /INSECURE/)
+})
+
+test('SDK infer mode tee verifies the attestation by default: dev evidence only with allowDevTee', async () => {
+  const allowing = createClient({ url: teeNode.url, allowDevTee: true })
+  const result = await allowing.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'tee' })
+  assert.equal(result.receipt.mode, 'TEE')
+  assert.match(result.verification.checks.find((c) => c.check === 'mode')!.message, /Mode TEE: a verified dev \(INSECURE\) attestation/)
+  // A saved result re-verifies later, as of its receipt's time.
+  assert.equal((await allowing.verify(JSON.parse(JSON.stringify(result)))).ok, true)
+  await assert.rejects(createClient({ url: teeNode.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'tee' }), (error: Error) => {
+    assert.ok(error instanceof VerificationError)
+    assert.match(error.message, /INSECURE/)
+    return true
+  })
 })
 
 test('a node without TEE answers 404 TEE_NOT_CONFIGURED on /v1/attestation and refuses mode tee, and keeps serving', async () => {

@@ -12,6 +12,7 @@ import { VerificationError } from './errors.ts'
 import { request, requestJson, type Transport } from './http.ts'
 import { checkZkml, modeVerifierOf, parseVerifierKey, type ZkModeCheck, type ZkSetupJson } from './zk.ts'
 import { vkHash as vkHashOf, type ZkVerifierKey } from '@verity/zk/verify'
+import { teeVerifier, type TeeOptions } from './tee.ts'
 
 export type ClientOptions = {
   /** Node URL; default `VERITY_NODE` or http://127.0.0.1:8420. */
@@ -24,7 +25,7 @@ export type ClientOptions = {
   trustedSigners?: readonly string[]
   fetch?: typeof globalThis.fetch
   apiKey?: string
-}
+} & TeeOptions
 
 export type Progress = (done: number, total: number | null) => void
 
@@ -131,7 +132,9 @@ export function createClient(options: ClientOptions = {}) {
         const { key, setup } = await zkVerifierKey(result.model)
         zk = await checkZkml(result, key, setup.vkHash)
       }
-      const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier: modeVerifier ?? (zk ? modeVerifierOf(zk) : undefined) })
+      // TEE results: the attached attestation must verify and bind the signer (dev only when allowed).
+      const tee = !modeVerifier && result.receipt?.mode === 'TEE' ? teeVerifier(options) : undefined
+      const verification = verifyInferenceResult(result, { trustedSigners: await trusted(), expectedModel, modeVerifier: modeVerifier ?? (zk ? modeVerifierOf(zk) : tee) })
       if (!verification.ok) throw new VerificationError(verification.checks)
       return { ...result, verification: { ...verification, ...(zk ? { zk: zk.zkChecks } : {}) } as VerifiedResult['verification'], outputs: tensorMapFromJson(result.output, 'output') }
     },
@@ -223,7 +226,9 @@ export function createClient(options: ClientOptions = {}) {
         }
         return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted(), modeVerifier: modeVerifierOf(check) })
       }
-      return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted() })
+      // Saved TEE results: checked as of their receipt's time (the evidence was fresh when signed).
+      const tee = !extra.modeVerifier && r?.receipt?.mode === 'TEE' ? teeVerifier(options, { atReceiptTime: true }) : undefined
+      return verifyInferenceResult(result, { ...extra, trustedSigners: await trusted(), ...(tee ? { modeVerifier: tee } : {}) })
     },
   }
 }

@@ -4,3 +4,4 @@ export { NodeRequestError, ConnectionError, TimeoutError, VerificationError } fr
 export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '@verity/protocol'
 export { createMemoryClient, type MemoryClient, type MemoryClientOptions, type MemoryJson, type MemoryMessage } from './memory.ts'
 export { checkZkml, modeVerifierOf, type ZkModeCheck, type ZkSetupJson, type ZkmlProof } from './zk.ts'
+export { teeVerifier, type TeeOptions } from './tee.ts'

@@ -9,7 +9,7 @@ export { verifyNitro, parseNitroDocument, encodeNitroDocument, nitroPayloadMap, 
 export { verifySnp, parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpTcb } from './snp.ts'
 export { verifyDcap } from './dcap.ts'
 export { createDevAttester, verifyDev, type DevAttester, type DevAttesterOptions } from './dev.ts'
-export { teeModeVerifier, verifiedAttestationToJson, type TeeModeVerifierOptions, type VerifiedAttestationJson } from './teeModeVerifier.ts'
+export { teeModeVerifier, atReceiptTime, verifiedAttestationToJson, type TeeModeVerifierOptions, type VerifiedAttestationJson } from './teeModeVerifier.ts'
 export { BINDING_DOMAIN, bindingFor, bindingHex, checkBinding, type BindingOptions } from './binding.ts'
 export {
   CONFIGFS_TSM_REPORT, detectTeeProviders, readTsmReport, tsmReportToEvidence, configfsTsmProvider, nitroProvider, devProvider, attestNode,

@@ -13,8 +13,11 @@ import { attestationDigest, verifyAttestation } from './verifyAttestation.ts'
 import type { AttestationEvidence, AttestationKind, VerifiedAttestation, VerifyPolicy } from './types.ts'
 
 export type TeeModeVerifierOptions = {
-  /** When to verify at (unix ms or Date); default: now. */
-  now?: Date | number | undefined
+  /**
+   * When to verify at (unix ms or Date), or a function of the result: `atReceiptTime` checks that the
+   * evidence was fresh and its certificates valid when the node signed (for saved results). Default: now.
+   */
+  now?: Date | number | ((result: InferenceResult) => Date | number) | undefined
   policy?: VerifyPolicy | undefined
   kind?: AttestationKind | undefined
   binding?: BindingOptions | undefined
@@ -30,7 +33,8 @@ export function teeModeVerifier(options: TeeModeVerifierOptions = {}): (result: 
     let verified: VerifiedAttestation
     try {
       if (attestationDigest(evidence) !== result.receipt.proofHash) return fail("The attached attestation is not the one the receipt's proofHash commits to.")
-      verified = verifyAttestation(evidence, { now: options.now ?? Date.now(), policy: options.policy, kind: options.kind })
+      const now = typeof options.now === 'function' ? options.now(result) : options.now ?? Date.now()
+      verified = verifyAttestation(evidence, { now, policy: options.policy, kind: options.kind })
     } catch (error) {
       return fail(`The attached attestation cannot be read: ${(error as Error).message}`)
     }
@@ -40,6 +44,9 @@ export function teeModeVerifier(options: TeeModeVerifierOptions = {}): (result: 
     return { check: 'mode', ok: true, message: `Mode TEE: a verified ${verified.provider} attestation (measurement ${verified.measurement.slice(0, 18)}…) vouches for node ${result.receipt.node}.` }
   }
 }
+
+/** For TeeModeVerifierOptions.now: verify as of the moment the receipt was signed. */
+export const atReceiptTime = (result: InferenceResult): number => result.receipt.timestamp * 1000
 
 export type VerifiedAttestationJson = Omit<VerifiedAttestation, 'reportData'> & { reportData: Hex }
 

@@ -1,0 +1,20 @@
+/** The SDK's default check of TEE results: @verity/tee's teeModeVerifier under the client's policy. */
+import { atReceiptTime, teeModeVerifier, type VerifyPolicy } from '@verity/tee'
+import type { VerifyResultOptions } from '@verity/protocol'
+
+export type TeeOptions = {
+  /**
+   * Accept attestations from the INSECURE dev provider (nothing vouches for them). Only for local dev
+   * networks (`verity up --tee dev`); default false, so such results fail verification.
+   */
+  allowDevTee?: boolean | undefined
+  /** Further attestation policy (accepted measurements, maximum age, TCB statuses...). */
+  teePolicy?: VerifyPolicy | undefined
+}
+
+export function teeVerifier(options: TeeOptions, at: { atReceiptTime?: boolean } = {}): NonNullable<VerifyResultOptions['modeVerifier']> {
+  return teeModeVerifier({
+    policy: { ...options.teePolicy, allowInsecureDev: options.allowDevTee === true || options.teePolicy?.allowInsecureDev === true },
+    ...(at.atReceiptTime ? { now: atReceiptTime } : {}),
+  })
+}
