@@ -34,8 +34,10 @@ export function buildProgram(): Command {
     .addOption(deploymentOption())
     .option('--settle-interval <ms>', 'how often nodes post their receipts\' Merkle root on chain', (v) => Number(v), 60_000)
     .option('--samples <repos>', 'comma-separated sample repositories to seed (default: all)')
+    .option('--llm-provider <name=url...>', 'an OpenAI-compatible upstream for /v1/chat/completions (repeatable); its API key is read from VERITY_LLM_KEY_<NAME>')
     .addOption(new Option('--funder-key-file <file>', 'with --chain: a funded key (0x-hex) that deploys and funds the nodes (default: anvil\'s dev account)').env('VERITY_FUNDER_KEY_FILE'))
-    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single'))
+    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single',
+      'VERITY_LLM_KEY_OPENAI=sk-... verity up --tee dev --llm-provider openai=https://api.openai.com/v1'))
     .action(async (o) => (await import('./commands/up.ts')).up(o))
 
   const model = program.command('model').description('Publish, find and fetch models in the hub')

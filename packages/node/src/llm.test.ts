@@ -43,7 +43,7 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-const llm = (extra: Parameters<typeof createLlmClient>[0] = {}) => createLlmClient({ url: teeNode.url, allowInsecureDev: true, ...extra })
+const llm = (extra: Parameters<typeof createLlmClient>[0] = {}) => createLlmClient({ url: teeNode.url, allowDevTee: true, ...extra })
 const ask = { model: 'acme/small-model', messages: [{ role: 'user' as const, content: 'What is 2+2?' }], temperature: 0 }
 const streamOf = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop')] })
 
@@ -90,10 +90,10 @@ test('chat: the answer carries a TEE receipt over the attestation digest, verifi
 
 test('verification: the dev TEE is refused unless allowed; a changed answer, request or evidence fails naming the check', async () => {
   upstream.push({ json: completion('4') })
-  await assert.rejects(llm({ allowInsecureDev: false }).chat(ask), (e: unknown) => e instanceof VerificationError && e.check === 'attestation' && /INSECURE/.test(e.message))
+  await assert.rejects(llm({ allowDevTee: false }).chat(ask), (e: unknown) => e instanceof VerificationError && e.check === 'attestation' && /INSECURE/.test(e.message))
   upstream.push({ json: completion('4') })
   const { verification: _v, ...saved } = await llm().chat(ask)
-  const ok = (r: unknown) => verifyLlmResult(r, { allowInsecureDev: true })
+  const ok = (r: unknown) => verifyLlmResult(r, { allowDevTee: true })
   assert.equal(ok(saved).ok, true)
   const failed = (r: unknown) => ok(r).checks.filter((c) => !c.ok).map((c) => c.check)
   const answer = structuredClone(saved)
@@ -110,7 +110,7 @@ test('verification: the dev TEE is refused unless allowed; a changed answer, req
   assert.deepEqual(failed(signer), ['signature'])
   assert.deepEqual(ok({ kind: 'something-else' }).checks.map((c) => c.check), ['format'])
   // Pinning another signer fails the signer check.
-  assert.deepEqual(verifyLlmResult(saved, { allowInsecureDev: true, trustedSigners: [plainNode.address] }).checks.filter((c) => !c.ok).map((c) => c.check), ['signer'])
+  assert.deepEqual(verifyLlmResult(saved, { allowDevTee: true, trustedSigners: [plainNode.address] }).checks.filter((c) => !c.ok).map((c) => c.check), ['signer'])
 })
 
 test('streaming chat: chunks as they come, the receipt as the last event before [DONE], then the verified result', async () => {
@@ -159,7 +159,7 @@ test('completions, whole and streamed, verify through the chat canonical form', 
   assert.equal((final!.response.choices as Array<{ text: string }>)[0]!.text, ' a dragon.')
   const tampered = structuredClone({ ...final!, verification: undefined })
   ;(tampered.response.choices as Array<{ text: string }>)[0]!.text = ' a unicorn.'
-  assert.deepEqual(verifyLlmResult(tampered, { allowInsecureDev: true }).checks.filter((c) => !c.ok).map((c) => c.check), ['output-hash'])
+  assert.deepEqual(verifyLlmResult(tampered, { allowDevTee: true }).checks.filter((c) => !c.ok).map((c) => c.check), ['output-hash'])
   await rejects(llm().complete({ model: 'local/tiny', prompt: 'x', echo: true } as never), 'BAD_REQUEST', 400, /echo/)
 })
 

@@ -6,7 +6,7 @@
  *   signer        the receipt's node is the one asked (network: its registered address), when pinned
  *   attestation   the evidence the answer carries hashes to the receipt's proofHash and verifies
  *                 (@verity/tee verifyAttestation at the receipt's time; the INSECURE dev provider
- *                 only with `allowInsecureDev`)
+ *                 only with `allowDevTee`)
  *   binding       the attestation's report data commits to the receipt's signing key (checkBinding)
  *   + on chain    with a network client: the node's attestation is recorded on chain and its
  *                 measurement still allowed (`onchainCheck`, e.g. checkAttestation)
@@ -14,7 +14,7 @@
  * Import from `@verity/sdk/chat` (it pulls in the attestation verifiers; the main entry stays light).
  *
  * @example
- *   const llm = createLlmClient({ url: 'http://127.0.0.1:8420', allowInsecureDev: true })
+ *   const llm = createLlmClient({ url: 'http://127.0.0.1:8420', allowDevTee: true })
  *   const answer = await llm.chat({ model: 'local/llama', messages: [{ role: 'user', content: 'Hi' }] })
  *   for await (const event of llm.chatStream({ model: 'local/llama', messages })) {
  *     if (event.object === 'chat.completion.chunk') process.stdout.write(event.choices[0]?.delta.content ?? '')
@@ -25,10 +25,11 @@ import {
   ChunkAssembler, completionToChatRequest, completionToChatResponse, verifyLlmReceipt,
   type ChatCompletionChunk, type ChatCompletionRequest, type ChatCompletionResponse, type CompletionChunk, type CompletionRequest, type CompletionResponse,
 } from '@verity/llm-gateway'
-import { attestationDigest, checkBinding, verifyAttestation, type AttestationEvidence, type VerifiedAttestation, type VerifyPolicy } from '@verity/tee'
+import { attestationDigest, checkBinding, verifyAttestation, type AttestationEvidence, type VerifiedAttestation } from '@verity/tee'
 import { sameAddress, type CheckOutcome, type LlmRequestOptions, type LlmResultJson, type LlmVerity, type Receipt } from '@verity/protocol'
 import { NodeRequestError, VerificationError } from './errors.ts'
 import { request, type Transport } from './http.ts'
+import type { TeeOptions } from './tee.ts'
 
 export type LlmEndpoint = LlmResultJson['endpoint']
 
@@ -37,11 +38,8 @@ export type LlmNetwork = {
   failover<T>(attempt: (node: { address: string; url: string }) => Promise<T>): Promise<T>
 }
 
-export type VerifyLlmOptions = {
-  /** Accept attestations from the INSECURE dev provider (local networks only). Default false. */
-  allowInsecureDev?: boolean | undefined
-  /** More attestation policy (expected measurements, debug, max age...). */
-  policy?: VerifyPolicy | undefined
+/** `allowDevTee` and `teePolicy` as for inference results (tee.ts), and optionally pinned signers. */
+export type VerifyLlmOptions = TeeOptions & {
   /** Accept only receipts signed by these node addresses. */
   trustedSigners?: readonly string[] | undefined
 }
@@ -109,14 +107,16 @@ export function attestationChecks(receipt: Receipt, evidence: unknown, options: 
       return [{ check: 'attestation', ok: false, message: `The attached attestation hashes to ${digest}, not to the receipt's proofHash ${receipt.proofHash}.` }]
     }
     // At the receipt's time: the evidence had to be fresh when the node signed, not when you check.
-    verified = verifyAttestation(evidence as AttestationEvidence, { now: receipt.timestamp * 1000, policy: { ...options.policy, allowInsecureDev: options.allowInsecureDev === true } })
+    verified = verifyAttestation(evidence as AttestationEvidence, {
+      now: receipt.timestamp * 1000, policy: { ...options.teePolicy, allowInsecureDev: options.allowDevTee === true || options.teePolicy?.allowInsecureDev === true },
+    })
   } catch (error) {
     return [{ check: 'attestation', ok: false, message: `The attached attestation cannot be read: ${(error as Error).message}` }]
   }
   const failed = verified.checks.filter((c) => !c.ok)
   const attestation: CheckOutcome = failed.length === 0
     ? { check: 'attestation', ok: true, message: `A ${verified.provider} attestation (measurement ${verified.measurementHash.slice(0, 18)}…) verifies and is the one the receipt's proofHash names.` }
-    : { check: 'attestation', ok: false, message: `The ${verified.provider} attestation does not verify: ${failed.map((c) => c.message).join(' ')}${verified.kind === 'dev' && !options.allowInsecureDev ? ' (allow it on local networks with allowInsecureDev / --allow-dev-tee)' : ''}` }
+    : { check: 'attestation', ok: false, message: `The ${verified.provider} attestation does not verify: ${failed.map((c) => c.message).join(' ')}${verified.kind === 'dev' && !options.allowDevTee ? ' (allow it on local networks with allowDevTee / --allow-dev-tee)' : ''}` }
   const binding = checkBinding(verified, receipt.node)
   return [attestation, { check: 'binding', ok: binding.ok, message: binding.message }]
 }

@@ -28,7 +28,7 @@ export type CompleteOptions = LlmCommandOptions & { prompt: string }
 
 /** A client for one node (--node), or for the network (--chain/--network) with the on-chain attestation check. */
 async function clientFor(o: LlmCommandOptions): Promise<{ client: ReturnType<typeof createLlmClient>; where: string }> {
-  const verify: VerifyLlmOptions = { allowInsecureDev: o.allowDevTee === true }
+  const verify: VerifyLlmOptions = { allowDevTee: o.allowDevTee === true }
   const base: LlmClientOptions = { ...verify, timeoutMs: o.timeout }
   if (o.chain === undefined && o.network === undefined) return { client: createLlmClient({ ...base, url: o.node }), where: o.node }
   const { resolveNetwork } = await import('./network.ts')
@@ -132,7 +132,7 @@ export function printSummary(result: LlmResultJson, checks: CheckOutcome[]): voi
 
 /** `verity verify` for a saved LLM result: offline checks, with a chain the on-chain attestation check. */
 export async function verifyLlmFile(file: string, result: LlmResultJson, o: NetworkOptions & { json?: boolean; allowDevTee?: boolean; signer?: string[]; onchain?: boolean }): Promise<void> {
-  const options: VerifyLlmOptions = { allowInsecureDev: o.allowDevTee === true, ...(o.signer && o.signer.length > 0 ? { trustedSigners: o.signer } : {}) }
+  const options: VerifyLlmOptions = { allowDevTee: o.allowDevTee === true, ...(o.signer && o.signer.length > 0 ? { trustedSigners: o.signer } : {}) }
   const verification = verifyLlmResult(result, options)
   if (o.onchain || o.chain !== undefined || o.network !== undefined) {
     const { resolveNetwork } = await import('./network.ts')

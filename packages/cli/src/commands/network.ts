@@ -42,6 +42,8 @@ export function resolveNetwork(o: NetworkOptions): { rpcUrl: string; deployment:
 export type UpNetworkOptions = {
   dataDir: string; port: number; host: string; seed: boolean; workers?: number
   nodes: number; chain?: string; deployment?: string; settleInterval?: number; samples?: string; funderKeyFile?: string
+  /** NAME=URL LLM upstreams for every node (keys: VERITY_LLM_KEY_<NAME> in the environment the nodes inherit). */
+  llmProvider?: string[]
 }
 
 /** `verity up`: anvil + contracts + N node processes; Ctrl-C settles, stops the nodes, then the chain. */
@@ -59,6 +61,7 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
     chain: o.chain ? { rpcUrl: o.chain, deploymentPath: o.deployment } : undefined,
     settleIntervalMs: o.settleInterval, funderKey, samples: o.seed ? (o.samples ? o.samples.split(',').map((s) => s.trim()) : undefined) : [],
     onProgress: (m) => info(color.dim(`  ${m}`)),
+    ...(o.llmProvider?.length ? { nodeEnv: () => ({ VERITY_LLM_PROVIDERS: o.llmProvider!.join(',') }) } : {}),
   })
   const d = network.deployment
   out()
