@@ -15,7 +15,8 @@ export { toContractReceipt, zkProofHash, type ContractReceipt, type Groth16Proof
 export {
   registerNode, heartbeat, setNodeEndpoint, addStake, leaveNode, withdrawStake, claimRewards, getClaimable, getNode, getActiveNodes, isNodeActive,
   wasActiveAt, allowMeasurement, revokeMeasurement, isMeasurementAllowed, recordAttestation, getAttestation, grantRole, revokeRole, roleId,
-  setRegistryParameters, type NodeInfo, type RegisterNodeParameters, type AttestationInfo, type VerityRole,
+  setRegistryParameters, listNodes, getMeasurementStatus, getAttestationRecords,
+  type NodeInfo, type RegisterNodeParameters, type AttestationInfo, type VerityRole, type MeasurementStatus, type AttestationRecord,
 } from './actions/nodes.ts'
 export {
   createRepository, transferRepository, getRepositoryOwner, publishRelease, getRelease, getReleaseByDigest, listReleases,

@@ -26,8 +26,8 @@ let env: NodeJS.ProcessEnv
 
 before(async () => {
   upstream = await startScriptedUpstream()
-  env = { ...process.env, NO_COLOR: '1', VERITY_LOG_LEVEL: 'warn', VERITY_TEE: 'dev', VERITY_LLM_KEY_LOCAL: KEY }
-  for (const k of ['VERITY_NODE', 'VERITY_CHAIN', 'VERITY_NETWORK'] as const) delete env[k]
+  env = { ...process.env, NO_COLOR: '1', VERITY_LOG_LEVEL: 'warn', VERITY_LLM_KEY_LOCAL: KEY }
+  for (const k of ['VERITY_NODE', 'VERITY_CHAIN', 'VERITY_NETWORK', 'VERITY_TEE'] as const) delete env[k]
 })
 after(async () => {
   if (up && up.exitCode === null && up.signalCode === null) {
@@ -51,10 +51,11 @@ async function verity(args: string[]): Promise<{ code: number | null; stdout: st
 
 const saved = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as LlmResultJson
 const words = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop')] })
-const net = ['--network', '.verity/network.json', '--allow-dev-tee', '--model', 'local/tiny-llm']
+// The network comes from ./.verity/network.json; it was started with --tee dev, so dev attestations are accepted.
+const net = ['--model', 'local/tiny-llm']
 
 test('verity up with dev TEE nodes → chat and complete, whole and streamed, all verified; tampering fails verify; settlement modes on chain', async () => {
-  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--nodes', '2', '--no-seed', '--settle-interval', '1500', '--llm-provider', `local=${upstream.baseUrl}`], {
+  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--nodes', '2', '--no-seed', '--settle-interval', '1500', '--tee', 'dev', '--llm-provider', `local=${upstream.baseUrl}`], {
     cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   })
   up = child
@@ -75,6 +76,7 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
   assert.match(chat.stdout, /Answer\nFour\./)
   assert.match(chat.stdout, /VERIFIED — all \d+ checks passed/)
   assert.match(chat.stdout, /✔\s+attestation\s+A dev \(INSECURE\) attestation/)
+  assert.match(chat.stdout, /✔\s+attestation\s+On chain 31337, node 0x[0-9a-fA-F]{40} is attested/)
   assert.match(chat.stdout, /✔\s+key binding\s+The dev attestation commits to node 0x/)
   assert.match(chat.stdout, /settlement batch \(in the node's next Merkle batch\)/)
   assert.equal(upstream.received.at(-1)!.headers.authorization, `Bearer ${KEY}`)
@@ -97,7 +99,7 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
   assert.equal((json.response.choices as Array<{ text: string }>)[0]!.text, ' a knight.')
 
   // Saved results re-verify; the dev TEE only when allowed; a tampered answer fails naming the check.
-  for (const file of ['chat.json', 'stream.json', 'complete.json']) {
+  for (const file of ['stream.json', 'complete.json']) {
     const ok = await verity(['verify', file, '--allow-dev-tee'])
     assert.equal(ok.code, 0, `${file}: ${ok.stdout}${ok.stderr}`)
   }
@@ -144,4 +146,24 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
     assert.equal(i.root, null)
   }
   assert.equal(await isReceiptSettled(chain, { digest: saved('private.json').verity.receiptId }), false)
+
+  // On chain: attested with an allowed measurement, and settled as asked.
+  for (const file of ['chat.json', 'individual.json']) {
+    const onchain = await verity(['verify', '--onchain', file, '--allow-dev-tee'])
+    assert.equal(onchain.code, 0, `${file}: ${onchain.stdout}${onchain.stderr}`)
+    assert.match(onchain.stdout, /✔\s+attestation\s+On chain 31337, node 0x[0-9a-fA-F]{40} is attested/)
+    assert.match(onchain.stdout, /✔\s+on chain\s+(The receipt is settled on chain 31337|The receipt was settled alone)/)
+  }
+
+  // Governance revokes the dev measurement: saved answers no longer verify on chain, naming the
+  // attestation check, and no node is left to ask.
+  const revoke = await verity(['network', 'measurement', 'revoke', 'dev'])
+  assert.equal(revoke.code, 0, revoke.stdout + revoke.stderr)
+  const revoked = await verity(['verify', '--onchain', 'chat.json', '--allow-dev-tee'])
+  assert.equal(revoked.code, 1)
+  assert.match(revoked.stdout, /✘\s+attestation\s+The TEE measurement 0x[0-9a-f]+… of node 0x[0-9a-fA-F]{40} was revoked by governance/)
+  assert.match(revoked.stdout, /NOT VERIFIED — 1 of \d+ checks failed \(attestation\)/)
+  const refused = await verity(['chat', ...net, '--message', 'anyone there?'])
+  assert.equal(refused.code, 1)
+  assert.match(refused.stderr, /NO_NODES/)
 })

@@ -5,16 +5,18 @@
  * an existing chain (`chain: { rpcUrl, deploymentPath? }`) instead of starting anvil.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createPublicClient, http, parseEther, type Hex } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
 import {
-  createVerityWallet, deployVerity, getNode, loadDeployment, saveDeployment, startAnvil, verityChain,
+  allowMeasurement, createVerityClient, createVerityWallet, deployVerity, getMeasurementStatus, getNode, grantRole, loadDeployment, saveDeployment, startAnvil, verityChain,
   type DeployVerityParameters, type StartAnvilReturnType, type VerityDeployment,
 } from '@verity/chain'
-import { loadOrCreateNodeKey } from '@verity/node'
-import { VerityError, type Address } from '@verity/protocol'
+import { DEV_TEE_MEASUREMENT_HASH, loadOrCreateNodeKey, type NodeTeeSetting } from '@verity/node'
+import { startAttestationVerifier, type AttestationVerifier } from './attestationVerifier.ts'
+import { sameAddress, VerityError, type Address } from '@verity/protocol'
 import type { NodeProcessSpec, NodeReady } from './nodeProcess.ts'
 import { writeNetworkFile, type NetworkFile } from './networkFile.ts'
 
@@ -51,6 +53,14 @@ export type StartLocalNetworkParameters = {
   nodeEnv?: ((index: number) => Record<string, string>) | undefined
   logLevel?: string | undefined
   onProgress?: ((message: string) => void) | undefined
+  /**
+   * TEE for every node (default 'none'). With any TEE the network runs the attestation verifier
+   * (holding VERIFIER_ROLE, key in <dataDir>/verifier.key). 'dev' — the INSECURE dev provider, for
+   * development — also allow-lists the dev measurement and lets the verifier accept dev evidence.
+   */
+  tee?: NodeTeeSetting | undefined
+  /** How often the attestation verifier re-checks every TEE node, ms; default 10000. */
+  attestationIntervalMs?: number | undefined
 }
 
 export type NetworkNode = {
@@ -76,6 +86,12 @@ export type LocalNetwork = {
   challengerKeyPath: string
   anvil: StartAnvilReturnType | null
   nodes: NetworkNode[]
+  /** The nodes' TEE setting. */
+  tee: NodeTeeSetting
+  /** Running when the nodes have a TEE: records their attestations on chain. */
+  verifier: AttestationVerifier | null
+  /** The governance key of a local anvil chain (anvil's public dev key), for `verity network measurement`; null otherwise. */
+  governanceKeyPath: string | null
   /** Starts (or restarts) node `index` with its persisted key and data; optional extra env. */
   startNode(index: number, env?: Record<string, string>): Promise<NetworkNode>
   /** SIGTERM (settle, then exit) and wait; SIGKILL when `signal` says so. */
@@ -130,7 +146,10 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
     deploymentPath = join(dataDir, 'deployment.json')
   }
   const nodes: NetworkNode[] = []
+  const tee = p.tee ?? 'none'
+  let verifier: AttestationVerifier | null = null
   const stopAll = async () => {
+    verifier?.close()
     await Promise.all(nodes.map(async (n) => {
       if (n.process.exitCode === null && n.process.signalCode === null) n.process.kill('SIGTERM')
       const timer = setTimeout(() => n.process.kill('SIGKILL'), 30_000)
@@ -167,14 +186,40 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
     }
     const challenger = loadOrCreateNodeKey(dataDir, 'challenger.key')
     await fund(challenger.address, parseEther('1'))
+    // anvil's dev key is public: writing it down gives `verity network measurement` a governance key.
+    let governanceKeyPath: string | null = null
+    if (funderKey === ANVIL_DEV_KEY && sameAddress(deployment.admin, privateKeyToAddress(ANVIL_DEV_KEY))) {
+      governanceKeyPath = join(dataDir, 'governance.key')
+      writeFileSync(governanceKeyPath, `${ANVIL_DEV_KEY}\n`, { mode: 0o600 })
+    }
+    if (tee !== 'none') {
+      const governance = createVerityClient({ rpcUrl, deployment, account: funderKey })
+      if (tee === 'dev') {
+        const status = await getMeasurementStatus(governance, { measurement: DEV_TEE_MEASUREMENT_HASH })
+        if (status.revokedAt !== 0) progress(`the dev TEE measurement was revoked on this chain: registered dev nodes stay inactive, new ones cannot register`)
+        else if (!status.allowed) {
+          progress(`allow-listing the dev TEE measurement ${DEV_TEE_MEASUREMENT_HASH.slice(0, 18)}… (INSECURE: for development only)`)
+          await allowMeasurement(governance, { measurement: DEV_TEE_MEASUREMENT_HASH })
+        }
+      }
+      const verifierKey = loadOrCreateNodeKey(dataDir, 'verifier.key')
+      await fund(verifierKey.address, parseEther('1'))
+      await grantRole(governance, { role: 'VERIFIER', account: verifierKey.address })
+      progress(`starting the attestation verifier (${verifierKey.address}${tee === 'dev' ? ', accepting dev attestations' : ''})`)
+      verifier = startAttestationVerifier({
+        rpcUrl, deployment, verifierKey: verifierKey.privateKey, allowDevTee: tee === 'dev', intervalMs: p.attestationIntervalMs ?? 10_000,
+        log: (m) => progress(m),
+      })
+    }
 
     const specFor = (index: number): NodeProcessSpec => ({
       dataDir: join(dataDir, 'nodes', `node-${index + 1}`), host, port: p.basePort ? p.basePort + index : 0, rpcUrl, deploymentPath,
       stake: stake.toString(), settleIntervalMs: p.settleIntervalMs, heartbeatMs: p.heartbeatMs, workers: p.workers ?? 1, samples: p.samples,
-      logLevel: p.logLevel,
+      logLevel: p.logLevel, tee,
     })
     const network: LocalNetwork = {
       rpcUrl, chainId, deployment, deploymentPath, networkFilePath: join(dataDir, 'network.json'), challengerKeyPath: challenger.path, anvil, nodes,
+      tee, verifier, governanceKeyPath,
       async startNode(index, env = {}) {
         const spec = specFor(index)
         const key = loadOrCreateNodeKey(spec.dataDir)
@@ -209,6 +254,10 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
       progress(`starting node-${i + 1}`)
       await network.startNode(i)
     }
+    if (verifier !== null) {
+      progress('checking the nodes\' attestations')
+      for (const v of await verifier.checkAll()) if (!v.valid) progress(`node ${v.signer}: attestation ${v.outcome === 'skipped' ? 'not checked' : 'INVALID'}: ${v.reasons.join('; ')}`)
+    }
     // `verity memory` talks to node-1 by default: put its memory admin key where the CLI looks first.
     const firstAdminKey = join(dataDir, 'nodes', 'node-1', 'admin.key')
     if (existsSync(firstAdminKey)) {
@@ -222,9 +271,10 @@ export async function startLocalNetwork(p: StartLocalNetworkParameters): Promise
   }
 }
 
-export function networkFileOf(n: Pick<LocalNetwork, 'rpcUrl' | 'chainId' | 'deployment' | 'deploymentPath' | 'challengerKeyPath' | 'nodes'>): NetworkFile {
+export function networkFileOf(n: Pick<LocalNetwork, 'rpcUrl' | 'chainId' | 'deployment' | 'deploymentPath' | 'challengerKeyPath' | 'nodes'> & Partial<Pick<LocalNetwork, 'tee' | 'governanceKeyPath'>>): NetworkFile {
   return {
     version: 1, rpcUrl: n.rpcUrl, chainId: n.chainId, deploymentPath: n.deploymentPath, deployment: n.deployment, challengerKeyPath: n.challengerKeyPath,
+    ...(n.tee && n.tee !== 'none' ? { tee: n.tee } : {}), ...(n.governanceKeyPath ? { governanceKeyPath: n.governanceKeyPath } : {}),
     nodes: n.nodes.filter(Boolean).map((x) => ({ url: x.url, address: x.address, stake: x.stake.toString() })),
   }
 }

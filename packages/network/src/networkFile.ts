@@ -16,6 +16,10 @@ export type NetworkFile = {
   /** A funded key the CLI uses to open disputes on this local network. */
   challengerKeyPath?: string | undefined
   nodes: Array<{ url: string; address: string; stake: string }>
+  /** The nodes' TEE setting when not 'none' ('dev': clients accept dev attestations from this network). */
+  tee?: string | undefined
+  /** Governance key of a local anvil chain (for `verity network measurement allow|revoke`). */
+  governanceKeyPath?: string | undefined
 }
 
 export function writeNetworkFile(path: string, file: NetworkFile): void {

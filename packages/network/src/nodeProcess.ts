@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { loadDeployment } from '@verity/chain'
-import { startNode } from '@verity/node'
+import { startNode, type NodeTeeSetting } from '@verity/node'
 import { sampleModels } from '@verity/samples'
 
 export type NodeProcessSpec = {
@@ -24,6 +24,8 @@ export type NodeProcessSpec = {
   samples?: string[] | undefined
   peers?: string[] | undefined
   logLevel?: string | undefined
+  /** TEE provider setting (none, dev, auto, ...); default none. */
+  tee?: NodeTeeSetting | undefined
 }
 
 export type NodeReady = { url: string; address: string; models: Array<{ ref: string; cid: string }>; pid: number }
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const samples = spec.samples === undefined ? sampleModels : sampleModels.filter((s) => spec.samples!.includes(s.repo))
   const node = await startNode({
     dataDir: spec.dataDir, host: spec.host, port: spec.port, workers: spec.workers, seedSamples: samples.length > 0, samples,
-    logLevel: spec.logLevel ?? 'info', logStream, chainId: loadDeployment(spec.deploymentPath).chainId,
+    logLevel: spec.logLevel ?? 'info', logStream, chainId: loadDeployment(spec.deploymentPath).chainId, tee: spec.tee,
     network: {
       rpcUrl: spec.rpcUrl, deployment: loadDeployment(spec.deploymentPath), stake: BigInt(spec.stake),
       // VERITY_SETTLE_INTERVAL_MS overrides the spec for one node (tests hold a batch back with it).

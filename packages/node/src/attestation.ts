@@ -16,14 +16,13 @@
  * machine, a stalled timer). Each refresh changes the digest, so receipts signed after it carry the
  * new proofHash; the attestation verifier records each new digest on chain when it re-checks.
  */
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import {
-  attestNode, attestationDigest, configfsTsmProvider, createDevAttester, detectTeeProviders, nitroProvider, normalizeEvidence, verifyAttestation,
+  DEV_NODE_MEASUREMENT, DEV_NODE_MEASUREMENT_HASH, attestNode, attestationDigest, configfsTsmProvider, createDevAttester, detectTeeProviders, nitroProvider, normalizeEvidence, verifyAttestation,
   type AttestationEvidence, type TeeProvider, type TeeProviderName, type VerifiedAttestation,
 } from '@verity/tee'
 import type { FastifyInstance } from 'fastify'
-import { bytesToHex, generatePrivateKey, privateKeyToAddress, VerityError, type Address, type Hex } from '@verity/protocol'
+import { generatePrivateKey, privateKeyToAddress, VerityError, type Address, type Hex } from '@verity/protocol'
 import { routes } from './schemas.ts'
 
 export const nodeTeeSettings = ['none', 'dev', 'auto', 'nitro', 'configfs-tsm', 'sev-guest'] as const
@@ -39,11 +38,9 @@ export type NodeAttestation = {
   measurement: Hex
 }
 
-/**
- * The measurement every dev-provider node reports: a constant, so that a local network's governance
- * allow-lists one hash. It names no code: the dev provider proves nothing.
- */
-export const DEV_TEE_MEASUREMENT: Hex = bytesToHex(new Uint8Array(createHash('sha384').update('verity-node dev-tee v1').digest()))
+/** The measurement dev-provider nodes report, and its hash a dev-TEE network allow-lists (see @verity/tee). */
+export const DEV_TEE_MEASUREMENT: Hex = DEV_NODE_MEASUREMENT
+export const DEV_TEE_MEASUREMENT_HASH: Hex = DEV_NODE_MEASUREMENT_HASH
 
 /** Checks a `tee` setting from a config file, flag or environment variable; `where` names its source in the error. */
 export function parseTeeSetting(value: unknown, where = 'tee'): NodeTeeSetting {

@@ -15,7 +15,7 @@ export { statsRoutes, statsTotals } from './stats.ts'
 export type { StatsPort, NetworkPort } from './ports.ts'
 export { startNetworkAgent, createSettlementQueue, settlementMigrations, faultFromEnv, createPeerFetcher, type NetworkAgent, type NodeNetworkOptions, type SettlementQueue, type SettleReturnType, type Fault } from './network/index.ts'
 export {
-  startNodeAttestation, registerAttestationRoutes, parseTeeSetting, nodeTeeSettings, DEV_TEE_MEASUREMENT,
+  startNodeAttestation, registerAttestationRoutes, parseTeeSetting, nodeTeeSettings, DEV_TEE_MEASUREMENT, DEV_TEE_MEASUREMENT_HASH,
   type NodeAttestation, type NodeAttestor, type NodeTeeSetting, type AttestationResponse, type StartNodeAttestationParameters,
 } from './attestation.ts'
 export { registerLlmRoutes, resolveLlmProviders, llmKeyEnv, createNodeLlmGateway, type LlmRoutesParameters, type LlmAttestation } from './llm.ts'

@@ -293,7 +293,10 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     const address = await app.listen({ host: config.host, port: config.port })
     const url = address.replace('[::1]', '127.0.0.1')
     if (parameters.network) {
-      agent = await startNetworkAgent({ options: parameters.network, key, database, url, log: app.log, hooks: crashHooks(fault) })
+      agent = await startNetworkAgent({
+        options: parameters.network, key, database, url, log: app.log, hooks: crashHooks(fault),
+        measurement: attestor ? (await attestor.current()).measurement : undefined,
+      })
       closers.push(() => agent!.close())
     }
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')

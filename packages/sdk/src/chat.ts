@@ -35,7 +35,7 @@ export type LlmEndpoint = LlmResultJson['endpoint']
 
 /** What a network client offers the LLM client (`createNetworkClient` from @verity/sdk/network). */
 export type LlmNetwork = {
-  failover<T>(attempt: (node: { address: string; url: string }) => Promise<T>): Promise<T>
+  failover<T>(attempt: (node: { address: string; url: string }) => Promise<T>, p: { tee?: boolean }): Promise<T>
 }
 
 /** `allowDevTee` and `teePolicy` as for inference results (tee.ts), and optionally pinned signers. */
@@ -47,7 +47,7 @@ export type VerifyLlmOptions = TeeOptions & {
 export type LlmClientOptions = VerifyLlmOptions & {
   /** One node; default `VERITY_NODE` or http://127.0.0.1:8420. Ignored with `network`. */
   url?: string | undefined
-  /** Spread requests over the active nodes of a network, failing over (createNetworkClient). */
+  /** Spread requests over the network's active TEE nodes with a valid recorded attestation, failing over (createNetworkClient). */
   network?: LlmNetwork | undefined
   /** Extra check after the offline ones, e.g. (r) => checkAttestation(net.chain, { receipt: r.verity.receipt }). */
   onchainCheck?: ((result: LlmResultJson) => Promise<CheckOutcome>) | undefined
@@ -167,7 +167,7 @@ export function createLlmClient(options: LlmClientOptions = {}) {
 
   /** Runs `attempt` on the one node, or on the network's nodes with failover. */
   const onNodes = <T>(attempt: (node: { url: string; address?: string }) => Promise<T>): Promise<T> =>
-    options.network ? options.network.failover(attempt) : attempt({ url: options.url ?? defaultUrl() })
+    options.network ? options.network.failover(attempt, { tee: true }) : attempt({ url: options.url ?? defaultUrl() })
 
   async function finish(result: LlmResultJson, signer: string | undefined): Promise<VerifiedLlmResult> {
     const trustedSigners = options.trustedSigners ?? (signer ? [signer] : undefined)

@@ -1,7 +1,9 @@
 /**
  * The network client: discovers nodes from the on-chain registry (active and staked), spreads requests
  * over them, fails over on timeouts, connection errors, server errors and results that do not verify,
- * and runs QUORUM requests on k independent nodes. Every result is also checked against the registry:
+ * and runs QUORUM requests on k independent nodes. Mode TEE picks among active nodes whose attestation
+ * the registry records as valid with an allowed measurement, and checks the attestation both offline
+ * (teeModeVerifier; the dev provider only with `allowDevTee`) and on chain (`attestation` check). Every result is also checked against the registry:
  * its signer must have been a registered, unslashed node when it signed (`registry` check).
  *
  * Import from `@verity/sdk/network` (it needs viem and @verity/chain; the main entry stays light).
@@ -13,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import {
-  createVerityClient, getActiveNodes, getBatch, getNode, openEquivocationDispute, openQuorumDispute, verifyInclusion, wasActiveAt,
+  createVerityClient, getActiveNodes, getAttestation, getAttestationRecords, getBatch, getMeasurementStatus, getNode, openEquivocationDispute, openQuorumDispute,
+  verifyInclusion, wasActiveAt,
   type VerityClient as ChainClient, type VerityDeployment, type SignedReceipt, type WriteResult,
 } from '@verity/chain'
 import {
@@ -23,8 +26,15 @@ import {
 import { ConnectionError, NodeRequestError, TimeoutError, VerificationError } from './errors.ts'
 import { requestJson, type Transport } from './http.ts'
 import type { InferParameters, VerifiedResult } from './client.ts'
+import { teeVerifier, type TeeOptions } from './tee.ts'
 
-export type NetworkNodeInfo = { address: Address; url: string; stake: bigint }
+export type NetworkNodeInfo = {
+  address: Address
+  url: string
+  stake: bigint
+  /** The registered TEE measurement hash (zero hash: no TEE). */
+  measurement: Hex
+}
 
 export type NetworkClientOptions = {
   rpcUrl: string
@@ -41,7 +51,7 @@ export type NetworkClientOptions = {
   fetch?: typeof globalThis.fetch | undefined
   /** Key (0x) or viem account for disputes; reads need none. */
   account?: Parameters<typeof createVerityClient>[0]['account']
-}
+} & TeeOptions
 
 /** One node's signed QUORUM answer, as carried in a quorum result's `proof.receipts`. */
 export type QuorumVote = { receipt: Receipt; signature: Hex; node: string; output?: TensorMapJson }
@@ -158,6 +168,52 @@ export async function checkRegistry(chain: ChainClient, result: InferenceResult)
     : { check: 'registry', ok: false, message: `Not a registered, unslashed node: ${bad.join(', ')}.` }
 }
 
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z')
+
+/**
+ * `attestation` check of a TEE receipt against the registry: the signer registered a TEE measurement,
+ * governance still allows it, the attestation verifier recorded a valid attestation for the signer
+ * with that measurement, and the attestation the receipt relies on (its proofHash) is one the verifier
+ * recorded valid for the signer. Says in plain words what failed. Generic over receipts: inference
+ * results, LLM receipts, anything carrying a signed Receipt of mode TEE.
+ */
+export async function checkAttestation(chain: ChainClient, p: { receipt: Receipt }): Promise<CheckOutcome> {
+  const { receipt } = p
+  const fail = (message: string): CheckOutcome => ({ check: 'attestation', ok: false, message })
+  if (receipt.mode !== 'TEE') return fail(`The receipt is mode ${receipt.mode}, not TEE: there is no attestation to check.`)
+  const signedAt = iso(receipt.timestamp)
+  try {
+    const node = await getNode(chain, { signer: receipt.node })
+    if (node === null) return fail(`Node ${receipt.node} is not registered on chain ${chain.deployment.chainId}, so no attestation of it was ever recorded.`)
+    if (/^0x0{64}$/.test(node.measurement)) return fail(`Node ${receipt.node} registered without a TEE measurement: nothing on chain vouches that its key lives in a TEE.`)
+    const status = await getMeasurementStatus(chain, { measurement: node.measurement })
+    if (status.revokedAt !== 0) {
+      return fail(`The TEE measurement ${node.measurement.slice(0, 18)}… of node ${receipt.node} was revoked by governance at ${iso(status.revokedAt)} (the receipt was signed at ${signedAt}): code with that measurement is no longer trusted.`)
+    }
+    if (status.allowedAt === 0) return fail(`The TEE measurement ${node.measurement.slice(0, 18)}… of node ${receipt.node} was never allow-listed by governance.`)
+    const latest = await getAttestation(chain, { signer: receipt.node })
+    if (latest.verifiedAt === 0) return fail(`No attestation of node ${receipt.node} has been recorded yet: the attestation verifier has not checked it (it re-checks on an interval; try again shortly).`)
+    if (!latest.valid) return fail(`The attestation verifier recorded node ${receipt.node}'s attestation INVALID at ${iso(latest.verifiedAt)}: its evidence did not verify, did not bind its key, or did not match its registered measurement.`)
+    if (latest.measurement !== node.measurement) return fail(`The attestation recorded for node ${receipt.node} has measurement ${latest.measurement.slice(0, 18)}…, not the registered ${node.measurement.slice(0, 18)}….`)
+    if (latest.reportHash !== receipt.proofHash) {
+      // Nodes re-attest to stay fresh: an earlier attestation the verifier recorded valid still counts.
+      const earlier = (await getAttestationRecords(chain, { signer: receipt.node })).filter((r) => r.reportHash === receipt.proofHash)
+      const record = earlier.at(-1)
+      if (record === undefined) {
+        return fail(`Digest mismatch: the receipt relies on attestation ${receipt.proofHash.slice(0, 18)}… (its proofHash), which the verifier never recorded for node ${receipt.node}; the latest recorded is ${latest.reportHash.slice(0, 18)}… at ${iso(latest.verifiedAt)}. If the node re-attested just now, retry after the verifier's next check.`)
+      }
+      if (!record.valid) return fail(`The attestation ${receipt.proofHash.slice(0, 18)}… this receipt relies on was recorded INVALID for node ${receipt.node}.`)
+      if (record.measurement !== node.measurement) return fail(`The attestation ${receipt.proofHash.slice(0, 18)}… was recorded with measurement ${record.measurement.slice(0, 18)}…, not the registered ${node.measurement.slice(0, 18)}….`)
+    }
+    return {
+      check: 'attestation', ok: true,
+      message: `On chain ${chain.deployment.chainId}, node ${receipt.node} is attested: measurement ${node.measurement.slice(0, 18)}… is allow-listed (since ${iso(status.allowedAt)}) and the verifier recorded the attestation this receipt relies on as valid.`,
+    }
+  } catch (error) {
+    return fail(`The registry could not be read: ${(error as Error).message}`)
+  }
+}
+
 /**
  * `inclusion` check: each receipt sits in a Merkle batch root posted on chain by its own signer. The
  * proof is fetched from the node that issued the receipt (its registered endpoint, or `fallbackUrl`).
@@ -257,15 +313,33 @@ export function createNetworkClient(options: NetworkClientOptions) {
 
   async function discover(fresh = false): Promise<NetworkNodeInfo[]> {
     if (!fresh && cache && Date.now() - cache.at < (options.discoveryTtlMs ?? 10_000)) return cache.nodes
-    const nodes = (await getActiveNodes(chain)).map((n) => ({ address: n.signer, url: n.endpoint, stake: n.stake }))
+    const nodes = (await getActiveNodes(chain)).map((n) => ({ address: n.signer, url: n.endpoint, stake: n.stake, measurement: n.measurement }))
     cache = { at: Date.now(), nodes }
+    attestedCache = null
     return nodes
   }
 
-  /** Candidates in the order to try them. */
-  async function candidates(): Promise<NetworkNodeInfo[]> {
-    let nodes = [...(await discover())]
+  let attestedCache: Promise<NetworkNodeInfo[]> | null = null
+  /** Active nodes the registry records as attested (valid attestation, measurement still allowed). */
+  async function discoverAttested(): Promise<NetworkNodeInfo[]> {
+    const nodes = await discover()
+    attestedCache ??= (async () => {
+      const withTee = nodes.filter((n) => !/^0x0{64}$/.test(n.measurement))
+      const attested = await Promise.all(withTee.map(async (n) => (await getAttestation(chain, { signer: n.address })).attested))
+      return withTee.filter((_, i) => attested[i])
+    })().catch((error: unknown) => { attestedCache = null; throw error })
+    return attestedCache
+  }
+
+  /** Candidates in the order to try them; mode TEE: only active, attested nodes. */
+  async function candidates(tee = false): Promise<NetworkNodeInfo[]> {
+    let nodes = [...(tee ? await discoverAttested() : await discover())]
     if (typeof options.strategy === 'function') nodes = options.strategy(nodes)
+    if (nodes.length === 0 && tee) {
+      throw new VerityError('NO_NODES', `The registry at ${options.deployment.nodeRegistry} (chain ${options.deployment.chainId}) lists no active node with a valid TEE attestation and an allowed measurement.`, {
+        hint: 'Start TEE nodes (`verity up --tee dev` locally) and wait for the attestation verifier to record them, or use another mode.',
+      })
+    }
     if (nodes.length === 0) throw new VerityError('NO_NODES', `The registry at ${options.deployment.nodeRegistry} (chain ${options.deployment.chainId}) lists no active node.`)
     if (typeof options.strategy === 'function') return nodes
     if (options.strategy === 'round-robin') {
@@ -288,18 +362,20 @@ export function createNetworkClient(options: NetworkClientOptions) {
 
   const withRegistry = async (result: VerifiedResult): Promise<VerifiedResult> => {
     const registry = await checkRegistry(chain, result)
-    const checks = [...result.verification.checks, registry]
-    if (!registry.ok) throw new VerificationError(checks)
+    const attestation = result.receipt.mode === 'TEE' ? [await checkAttestation(chain, result)] : []
+    const checks = [...result.verification.checks, registry, ...attestation]
+    if (!registry.ok || attestation.some((c) => !c.ok)) throw new VerificationError(checks)
     return { ...result, verification: { ...result.verification, checks } }
   }
 
   /**
-   * Runs `attempt` on the active nodes in strategy order until one succeeds, moving on after the
-   * errors `shouldFailOver` names (gone, slow, broken, lying, or lacking the model or mode).
+   * Runs `attempt` on the active nodes (with `tee`: those with a valid recorded TEE attestation) in
+   * strategy order until one succeeds, moving on after the errors `shouldFailOver` names (gone, slow,
+   * broken, lying, or lacking the model or mode).
    */
-  async function failover<T>(attempt: (node: NetworkNodeInfo) => Promise<T>): Promise<T> {
+  async function failover<T>(attempt: (node: NetworkNodeInfo) => Promise<T>, p: { tee?: boolean } = {}): Promise<T> {
     const failures: string[] = []
-    for (const node of await candidates()) {
+    for (const node of await candidates(p.tee === true)) {
       try {
         return await attempt(node)
       } catch (error) {
@@ -314,7 +390,8 @@ export function createNetworkClient(options: NetworkClientOptions) {
   async function single(p: NetworkInferParameters): Promise<VerifiedResult> {
     const { modeVerifier, k: _k, ...body } = p
     const expectedModel = parseModelCid(p.model)
-    return failover(async (node) => withRegistry(await inferOn(node, body, expectedModel, modeVerifier)))
+    const tee = p.mode === 'tee'
+    return failover(async (node) => withRegistry(await inferOn(node, body, expectedModel, modeVerifier ?? (tee ? teeVerifier(options) : undefined))), { tee })
   }
 
   async function quorum(p: NetworkInferParameters): Promise<VerifiedResult> {
@@ -368,6 +445,8 @@ export function createNetworkClient(options: NetworkClientOptions) {
     deployment: options.deployment,
     /** Active, staked nodes from the registry (cached for discoveryTtlMs). */
     discover,
+    /** Active nodes with a valid recorded TEE attestation and an allowed measurement (what mode tee picks among). */
+    discoverAttested,
     failover,
     /** Runs a model on the network; `mode: 'quorum'` runs it on k nodes. Every result is verified, including the registry check. */
     infer(p: NetworkInferParameters): Promise<VerifiedResult> {
@@ -380,10 +459,14 @@ export function createNetworkClient(options: NetworkClientOptions) {
     async verify(result: unknown, p: { onchain?: boolean; k?: number; trustedSigners?: readonly string[] } = {}): Promise<{ ok: boolean; checks: CheckOutcome[] }> {
       const r = result as InferenceResult
       const isQuorum = r?.receipt?.mode === 'QUORUM'
-      const offline = verifyInferenceResult(result, { trustedSigners: p.trustedSigners, modeVerifier: isQuorum ? quorumModeVerifier({ k: p.k }) : undefined })
+      const isTee = r?.receipt?.mode === 'TEE'
+      // Saved TEE results: the attestation as of the receipt's time, then its standing on chain.
+      const modeVerifier = isQuorum ? quorumModeVerifier({ k: p.k }) : isTee ? teeVerifier(options, { atReceiptTime: true }) : undefined
+      const offline = verifyInferenceResult(result, { trustedSigners: p.trustedSigners, modeVerifier })
       const checks = [...offline.checks]
       if (offline.checks[0]?.ok) {
         checks.push(await checkRegistry(chain, r))
+        if (isTee) checks.push(await checkAttestation(chain, r))
         if (p.onchain) checks.push(await checkInclusion(chain, r, { fetch: fetchImpl, fallbackUrl: r.source?.node }))
       }
       return { ok: checks.every((c) => c.ok), checks }

@@ -8,8 +8,16 @@
  */
 import { p256 } from '@noble/curves/nist.js'
 import { VerityError, bytesToHex, canonicalJson, hexToBytes, utf8, type Hex } from '@verity/protocol'
-import { Checks, iso, nowMs, result, sha256 } from './_util.ts'
+import { Checks, iso, measurementHashOf, nowMs, result, sha256, sha384 } from './_util.ts'
 import type { DevEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
+
+/**
+ * The measurement Verity nodes report with the dev provider: a constant, so that a local network's
+ * governance allow-lists one hash. It names no code: the dev provider proves nothing.
+ */
+export const DEV_NODE_MEASUREMENT: Hex = bytesToHex(sha384(utf8.encode('verity-node dev-tee v1')))
+/** measurementHashOf('dev', DEV_NODE_MEASUREMENT): what a dev-TEE network allow-lists on chain. */
+export const DEV_NODE_MEASUREMENT_HASH: Hex = measurementHashOf('dev', hexToBytes(DEV_NODE_MEASUREMENT))
 
 export type DevAttesterOptions = {
   /** 0x-hex P-256 private key; a fresh one is generated when absent. */

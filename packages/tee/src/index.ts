@@ -8,7 +8,7 @@ export { verifyAttestation, attestationDigest, normalizeEvidence, type VerifyAtt
 export { verifyNitro, parseNitroDocument, encodeNitroDocument, nitroPayloadMap, type NitroDocument } from './nitro.ts'
 export { verifySnp, parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpTcb } from './snp.ts'
 export { verifyDcap } from './dcap.ts'
-export { createDevAttester, verifyDev, type DevAttester, type DevAttesterOptions } from './dev.ts'
+export { createDevAttester, verifyDev, DEV_NODE_MEASUREMENT, DEV_NODE_MEASUREMENT_HASH, type DevAttester, type DevAttesterOptions } from './dev.ts'
 export { teeModeVerifier, atReceiptTime, verifiedAttestationToJson, type TeeModeVerifierOptions, type VerifiedAttestationJson } from './teeModeVerifier.ts'
 export { BINDING_DOMAIN, bindingFor, bindingHex, checkBinding, type BindingOptions } from './binding.ts'
 export {

@@ -174,3 +174,36 @@ export async function revokeRole(client: VerityClient, params: { role: VerityRol
 export async function setRegistryParameters(client: VerityClient, params: { minStake: bigint; heartbeatWindow: number }): Promise<WriteResult> {
   return writeAction(client, 'setRegistryParameters', C, (w) => w.writeContract({ address: client.deployment.nodeRegistry, abi, functionName: 'setParameters', args: [params.minStake, BigInt(params.heartbeatWindow)] }))
 }
+
+/** Every registered node (active or not), in registration order. */
+export async function listNodes(client: VerityClient): Promise<NodeInfo[]> {
+  const count = await readAction('listNodes', C, () => client.publicClient.readContract({ address: client.deployment.nodeRegistry, abi, functionName: 'nodeCount' }))
+  const out: NodeInfo[] = []
+  for (let i = 0n; i < count; i++) {
+    const signer = await readAction('listNodes', C, () => client.publicClient.readContract({ address: client.deployment.nodeRegistry, abi, functionName: 'signerAt', args: [i] }))
+    const node = await getNode(client, { signer })
+    if (node) out.push(node)
+  }
+  return out
+}
+
+export type MeasurementStatus = { measurement: Hex; allowed: boolean; /** Unix seconds; 0 when never allowed. */ allowedAt: number; /** Unix seconds; 0 unless revoked. */ revokedAt: number }
+
+/** When a TEE measurement was allow-listed and (if so) revoked. */
+export async function getMeasurementStatus(client: VerityClient, params: { measurement: Hex }): Promise<MeasurementStatus> {
+  const [allowedAt, revokedAt] = await readAction('getMeasurementStatus', C, () => client.publicClient.readContract({ address: client.deployment.nodeRegistry, abi, functionName: 'measurements', args: [params.measurement] }))
+  return { measurement: params.measurement, allowed: allowedAt !== 0n && revokedAt === 0n, allowedAt: Number(allowedAt), revokedAt: Number(revokedAt) }
+}
+
+export type AttestationRecord = { signer: Address; measurement: Hex; reportHash: Hex; valid: boolean; blockNumber: bigint; transactionHash: Hex }
+
+/** Every attestation outcome recorded for `signer` (AttestationRecorded events since the deployment), oldest first. */
+export async function getAttestationRecords(client: VerityClient, params: { signer: Address }): Promise<AttestationRecord[]> {
+  const logs = await readAction('getAttestationRecords', C, () => client.publicClient.getContractEvents({
+    address: client.deployment.nodeRegistry, abi, eventName: 'AttestationRecorded', args: { signer: params.signer },
+    fromBlock: BigInt(client.deployment.deployedAtBlock ?? 0), toBlock: 'latest',
+  }))
+  return logs.map((l) => ({
+    signer: l.args.signer!, measurement: l.args.measurement!, reportHash: l.args.reportHash!, valid: l.args.valid!, blockNumber: l.blockNumber, transactionHash: l.transactionHash,
+  }))
+}

@@ -4,7 +4,7 @@
  * `verity verify`. Streams print the answer as it arrives and verify at the end.
  */
 import { createLlmClient, verifyLlmResult, type LlmClientOptions, type VerifiedLlmResult, type VerifyLlmOptions } from '@verity/sdk/chat'
-import type { CheckOutcome, LlmResultJson, LlmSettlementMode } from '@verity/protocol'
+import type { CheckOutcome, InferenceResult, LlmResultJson, LlmSettlementMode } from '@verity/protocol'
 import { writeFileAtomic } from '../files.ts'
 import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
@@ -26,23 +26,22 @@ export type LlmCommandOptions = NetworkOptions & {
 export type ChatOptions = LlmCommandOptions & { message: string[]; system?: string }
 export type CompleteOptions = LlmCommandOptions & { prompt: string }
 
-/** A client for one node (--node), or for the network (--chain/--network) with the on-chain attestation check. */
+/**
+ * A client for the network (--chain/--network, or the local network `verity up` wrote): TEE nodes
+ * with a valid recorded attestation, failover, and the on-chain attestation check; else for --node.
+ */
 async function clientFor(o: LlmCommandOptions): Promise<{ client: ReturnType<typeof createLlmClient>; where: string }> {
-  const verify: VerifyLlmOptions = { allowDevTee: o.allowDevTee === true }
-  const base: LlmClientOptions = { ...verify, timeoutMs: o.timeout }
-  if (o.chain === undefined && o.network === undefined) return { client: createLlmClient({ ...base, url: o.node }), where: o.node }
-  const { resolveNetwork } = await import('./network.ts')
-  const { createNetworkClient } = await import('@verity/sdk/network')
-  const { rpcUrl, deployment } = resolveNetwork(o)
+  const base: LlmClientOptions = { allowDevTee: o.allowDevTee === true, timeoutMs: o.timeout }
+  const network = await import('./network.ts')
+  if (!network.hasNetwork(o)) return { client: createLlmClient({ ...base, url: o.node }), where: o.node }
+  const { createNetworkClient, checkAttestation } = await import('@verity/sdk/network')
+  const { rpcUrl, deployment, file } = network.resolveNetwork(o)
   const net = createNetworkClient({ rpcUrl, deployment, timeoutMs: o.timeout })
-  return { client: createLlmClient({ ...base, network: net, onchainCheck: await onchainCheckFor(net.chain) }), where: `the network on chain ${deployment.chainId}` }
-}
-
-/** The on-chain attestation check (node attested, measurement still allowed), when the SDK offers it. */
-export async function onchainCheckFor(chain: unknown): Promise<LlmClientOptions['onchainCheck']> {
-  const network = (await import('@verity/sdk/network')) as Record<string, unknown>
-  const checkAttestation = network.checkAttestation as ((chain: unknown, p: { receipt: LlmResultJson['verity']['receipt'] }) => Promise<CheckOutcome>) | undefined
-  return checkAttestation ? (result) => checkAttestation(chain, { receipt: result.verity.receipt }) : undefined
+  const client = createLlmClient({
+    ...base, allowDevTee: network.allowDevTeeFor(o, file), network: net,
+    onchainCheck: (result) => checkAttestation(net.chain, { receipt: result.verity.receipt }),
+  })
+  return { client, where: `an attested TEE node of the network on chain ${deployment.chainId}` }
 }
 
 const common = (o: LlmCommandOptions): Record<string, unknown> => ({
@@ -130,17 +129,28 @@ export function printSummary(result: LlmResultJson, checks: CheckOutcome[]): voi
   }
 }
 
-/** `verity verify` for a saved LLM result: offline checks, with a chain the on-chain attestation check. */
+/**
+ * `verity verify` for a saved LLM result: the offline checks; with a chain (--onchain, --chain,
+ * --network) also that the node is attested with a still-allowed measurement, and that the receipt
+ * is settled as its settlement mode says (individual: alone; batch: in a posted Merkle root).
+ */
 export async function verifyLlmFile(file: string, result: LlmResultJson, o: NetworkOptions & { json?: boolean; allowDevTee?: boolean; signer?: string[]; onchain?: boolean }): Promise<void> {
   const options: VerifyLlmOptions = { allowDevTee: o.allowDevTee === true, ...(o.signer && o.signer.length > 0 ? { trustedSigners: o.signer } : {}) }
   const verification = verifyLlmResult(result, options)
   if (o.onchain || o.chain !== undefined || o.network !== undefined) {
     const { resolveNetwork } = await import('./network.ts')
-    const { createNetworkClient } = await import('@verity/sdk/network')
+    const { createNetworkClient, checkAttestation, checkInclusion } = await import('@verity/sdk/network')
+    const { isReceiptSettled } = await import('@verity/chain')
     const { rpcUrl, deployment } = resolveNetwork(o)
-    const check = await onchainCheckFor(createNetworkClient({ rpcUrl, deployment }).chain)
-    if (!check) throw new ExitError(1, 'This SDK cannot check attestations on chain (checkAttestation is missing from @verity/sdk/network).')
-    verification.checks.push(await check(result))
+    const chain = createNetworkClient({ rpcUrl, deployment }).chain
+    const { receipt, signature, receiptId, settlement } = result.verity
+    verification.checks.push(await checkAttestation(chain, { receipt }))
+    if (o.onchain && settlement?.mode === 'individual') {
+      const settled = await isReceiptSettled(chain, { digest: receiptId }).catch(() => false)
+      verification.checks.push({ check: 'inclusion', ok: settled, message: settled ? `The receipt was settled alone on chain ${deployment.chainId}.` : `The receipt (settlement individual) is not settled on chain ${deployment.chainId}.` })
+    } else if (o.onchain && settlement?.mode === 'batch') {
+      verification.checks.push(await checkInclusion(chain, { receipt, signature } as InferenceResult, { fallbackUrl: result.source?.node }))
+    }
     verification.ok = verification.checks.every((c) => c.ok)
   }
   if (o.json) out(JSON.stringify(verification, null, 2))

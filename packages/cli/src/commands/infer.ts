@@ -5,7 +5,7 @@ import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { color, info, out, table } from '../output.ts'
 
-export type InferOptions = { model: string; input: string; mode: string; out?: string; timeout: number; json?: boolean; node: string; k?: number; chain?: string; deployment?: string; network?: string }
+export type InferOptions = { model: string; input: string; mode: string; out?: string; timeout: number; json?: boolean; node: string; k?: number; chain?: string; deployment?: string; network?: string; allowDevTee?: boolean }
 
 /** `verity infer`: run, verify, print. A result that fails verification exits 1 and is not printed as valid. */
 export async function infer(options: InferOptions): Promise<void> {
@@ -14,12 +14,14 @@ export async function infer(options: InferOptions): Promise<void> {
     throw new ExitError(1, `${options.input} must hold a JSON object of named input tensors, e.g. {"input": {"dtype": "float32", "shape": [1, 4], "data": [1, 2, 3, 4]}}`)
   }
   const started = performance.now()
-  // Quorum mode, or an explicit chain/network: discover nodes on chain (failover, registry check).
+  // Quorum mode, an explicit chain/network, or TEE mode with a local network: discover nodes on chain
+  // (failover, registry check; TEE: only attested nodes, attestation checked on chain).
   const onNetwork = options.mode === 'quorum' || options.chain !== undefined || options.network !== undefined
+    || (options.mode === 'tee' && (await import('./network.ts')).hasNetwork(options))
   if (!onNetwork) info(color.dim(`Running ${options.model} on ${options.node} (mode ${options.mode})…`))
   const result = onNetwork
     ? await (await import('./network.ts')).inferOnNetwork({ ...options, input: input as Record<string, unknown>, k: options.k ?? 3 })
-    : await createClient({ url: options.node, timeoutMs: options.timeout }).infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
+    : await createClient({ url: options.node, timeoutMs: options.timeout, allowDevTee: options.allowDevTee }).infer({ model: options.model, input: input as Record<string, unknown>, mode: options.mode as Lowercase<Mode>, timeoutMs: options.timeout })
   const elapsed = performance.now() - started
   const { verification, outputs: _typed, ...wire } = result
   // Saved and printed results use plain JSON arrays, so a person can read (and try to tamper with) them.

@@ -9,7 +9,7 @@ import { color, out } from '../output.ts'
 
 export type VerifyOptions = {
   signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[]
-  /** LLM results: accept the INSECURE dev TEE provider (local networks). */
+  /** TEE and LLM results: accept the INSECURE dev TEE provider (local networks). */
   allowDevTee?: boolean
 }
 
@@ -24,7 +24,7 @@ export async function verify(file: string, options: VerifyOptions): Promise<void
   const zk = (result as InferenceResult | null)?.receipt?.mode === 'ZKML' ? await zkmlCheck(result as InferenceResult, options) : null
   const verification = zk
     ? verifyReceipt(result, { trustedSigners: signers.length > 0 ? signers : undefined, modeVerifier: modeVerifierOf(zk.check) })
-    : network.verifyOffline(result, signers.length > 0 ? signers : undefined, options.k)
+    : network.verifyOffline(result, signers.length > 0 ? signers : undefined, options.k, options.allowDevTee)
   if (options.json) out(JSON.stringify(zk ? { ...verification, zk: zk.check.zkChecks, vk: zk.trust } : verification, null, 2))
   else {
     out(`Checking ${file}`)

@@ -7,6 +7,7 @@
 import {
   createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, settleReceipt, type VerityClient, type VerityDeployment,
 } from '@verity/chain'
+import { zeroHash } from 'viem'
 import { sameAddress, type Hex, type InclusionResponse, type NodeNetworkStatus, type Receipt } from '@verity/protocol'
 import type { Database } from '@verity/db'
 import type { NodeKey } from '../key.ts'
@@ -58,6 +59,8 @@ export async function startNetworkAgent(p: {
   url: string
   log: Log
   hooks?: SettlementHooks
+  /** The TEE measurement hash to register with (nodes with a TEE); must be allow-listed on chain. */
+  measurement?: Hex | undefined
 }): Promise<NetworkAgent> {
   const { options, key, log } = p
   const client = createVerityClient({ rpcUrl: options.rpcUrl, deployment: options.deployment, account: key.privateKey })
@@ -89,11 +92,16 @@ export async function startNetworkAgent(p: {
   const existing = await getNode(client, { signer: key.address })
   if (existing === null) {
     const stake = options.stake ?? BigInt(options.deployment.parameters.minStake)
-    const r = await serial(() => registerNode(client, { endpoint, stake }))
-    log.info({ address: key.address, stake: stake.toString(), tx: r.hash }, 'registered on chain')
-  } else if (existing.slashedAt !== 0 || existing.leftAt !== 0) {
+    const r = await serial(() => registerNode(client, { endpoint, stake, measurement: p.measurement }))
+    log.info({ address: key.address, stake: stake.toString(), tx: r.hash, measurement: p.measurement }, 'registered on chain')
+  } else if ((p.measurement ?? zeroHash) !== existing.measurement) {
+    // The registry binds a measurement at registration, for good: new code means a new node key.
+    log.warn({ address: key.address, registered: existing.measurement, running: p.measurement ?? zeroHash },
+      'this node key is registered with a different TEE measurement than the code now running: the attestation verifier will record it invalid; register a new key for the new build')
+  }
+  if (existing !== null && (existing.slashedAt !== 0 || existing.leftAt !== 0)) {
     log.warn({ address: key.address, slashedAt: existing.slashedAt, leftAt: existing.leftAt }, 'this node key was slashed or left the registry; it cannot serve on chain again')
-  } else if (existing.endpoint !== endpoint) {
+  } else if (existing !== null && existing.endpoint !== endpoint) {
     await serial(() => setNodeEndpoint(client, { endpoint }))
     log.info({ endpoint }, 'updated registered endpoint')
   }
