@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createVerityClient, getBatch, isReceiptSettled, verifyInclusion } from '@verity/chain'
 import { chunk, completion, startScriptedUpstream, type ScriptedUpstream } from '@verity/llm-gateway/testing'
-import type { InclusionResponse, LlmResultJson } from '@verity/protocol'
+import { receiptDigest, type InclusionResponse, type LlmResultJson, type Receipt } from '@verity/protocol'
 import { readNetworkFile } from '@verity/network/file'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
@@ -55,7 +55,7 @@ const words = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', conte
 const net = ['--model', 'local/tiny-llm']
 
 test('verity up with dev TEE nodes → chat and complete, whole and streamed, all verified; tampering fails verify; settlement modes on chain', async () => {
-  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--nodes', '2', '--no-seed', '--settle-interval', '1500', '--tee', 'dev', '--llm-provider', `local=${upstream.baseUrl}`], {
+  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--nodes', '2', '--samples', 'verity/tiny-mlp', '--settle-interval', '1500', '--tee', 'dev', '--llm-provider', `local=${upstream.baseUrl}`], {
     cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   })
   up = child
@@ -125,6 +125,20 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
   assert.equal(await isReceiptSettled(chain, { digest: saved('individual.json').verity.receiptId }), true)
   const kept = await verity(['chat', ...net, '--message', 'keep me private', '--settlement', 'private', '--out', 'private.json'])
   assert.equal(kept.code, 0, kept.stdout + kept.stderr)
+  // The same per-request settlement on POST /v1/infer.
+  const infer = async (settlement: string) => {
+    const r = await fetch(`${network.nodes[0]!.url}/v1/infer`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -1.25, 3, 0.125] } }, settlement }),
+    })
+    assert.equal(r.status, 200)
+    return r.json() as Promise<{ receipt: Receipt; settlement: { mode: string; status?: string; tx?: string } }>
+  }
+  const inferAlone = await infer('individual')
+  assert.equal(inferAlone.settlement.status, 'settled', JSON.stringify(inferAlone.settlement))
+  assert.equal(await isReceiptSettled(chain, { digest: receiptDigest(inferAlone.receipt) }), true)
+  const inferPrivate = await infer('private')
+  writeFileSync(join(dir, 'infer-private.json'), JSON.stringify({ verity: { receiptId: receiptDigest(inferPrivate.receipt) }, source: { node: network.nodes[0]!.url } }))
 
   const inclusion = async (file: string): Promise<InclusionResponse> => {
     const r = saved(file)
@@ -140,7 +154,7 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
   assert.ok(await getBatch(chain, { root: batched.root! }))
   // By now the node posted at least one batch after both were issued: neither of them is in one.
   await new Promise((r) => setTimeout(r, 2500))
-  for (const file of ['private.json', 'individual.json']) {
+  for (const file of ['private.json', 'individual.json', 'infer-private.json']) {
     const i = await inclusion(file)
     assert.equal(i.settled, false, `${file} is in no batch`)
     assert.equal(i.root, null)
@@ -149,7 +163,8 @@ test('verity up with dev TEE nodes → chat and complete, whole and streamed, al
 
   // On chain: attested with an allowed measurement, and settled as asked.
   for (const file of ['chat.json', 'individual.json']) {
-    const onchain = await verity(['verify', '--onchain', file, '--allow-dev-tee'])
+    // No --allow-dev-tee: this network was started with --tee dev.
+    const onchain = await verity(['verify', '--onchain', file])
     assert.equal(onchain.code, 0, `${file}: ${onchain.stdout}${onchain.stderr}`)
     assert.match(onchain.stdout, /✔\s+attestation\s+On chain 31337, node 0x[0-9a-fA-F]{40} is attested/)
     assert.match(onchain.stdout, /✔\s+on chain\s+(The receipt is settled on chain 31337|The receipt was settled alone)/)

@@ -82,7 +82,8 @@ export default async function run(ctx: BenchContext): Promise<void> {
     const row = (label: string, samples: number[], base?: number[]) => {
       const s = summarize(samples)
       const b = base ? summarize(base) : null
-      return [label, s.p50, s.p95, b ? `+${(s.p50 - b.p50).toFixed(2)}` : '—', b ? `+${(s.p95 - b.p95).toFixed(2)}` : '—']
+      const delta = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`
+      return [label, s.p50, s.p95, b ? delta(s.p50 - b.p50) : '—', b ? delta(s.p95 - b.p95) : '—']
     }
     ctx.printTable(`LLM gateway overhead, ${n} requests each, upstream on 127.0.0.1 answering at once (ms)`, ['path', 'p50', 'p95', 'Δ p50', 'Δ p95'], [
       row('whole answer: upstream directly', lat.direct),

@@ -33,8 +33,8 @@ export type LlmRoutesParameters = {
   key: NodeKey
   chainId: number
   saveReceipt: (entry: SignedReceiptEntry) => Promise<void>
-  /** Settles one receipt alone on chain. */
-  settleReceipt: (receipt: Receipt, signature: Hex) => Promise<{ tx: Hex }>
+  /** Settles the receipt as asked: individual settles it alone on chain now (a failure is reported, not thrown). */
+  settle: (mode: LlmSettlementMode, receipt: Receipt, signature: Hex) => Promise<LlmSettlementJson>
   /** Whether the node is on a chain now (settlement "individual" needs one). */
   onChain: () => boolean
   /** Milliseconds for receipt timestamps (the network agent's clock). */
@@ -127,16 +127,7 @@ export function registerLlmRoutes(app: FastifyInstance, p: LlmRoutesParameters):
     const signature = signReceipt(receipt, p.key.privateKey)
     const receiptId = receiptDigest(receipt)
     await p.saveReceipt({ id: receiptId, model: `llm:${exchange.request.model}`, receipt, signature, latencyMs: performance.now() - started, settlement })
-    let settled: LlmSettlementJson = { mode: settlement as 'private' | 'batch' }
-    if (settlement === 'individual') {
-      try {
-        settled = { mode: 'individual', status: 'settled', tx: (await p.settleReceipt(receipt, signature)).tx }
-      } catch (error) {
-        // The answer stands and its receipt is stored; the client learns that it is not on chain.
-        app.log.warn({ err: error, receiptId }, 'individual settlement failed')
-        settled = { mode: 'individual', status: 'failed', error: (error as Error).message.split('\n')[0]! }
-      }
-    }
+    const settled = await p.settle(settlement, receipt, signature)
     return {
       receipt, signature, receiptId,
       attestation: { provider: attestation.provider, digest: attestation.digest, measurement: attestation.measurement, evidence: attestation.evidence },

@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, VerityError, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -246,6 +246,16 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       resolveModel, prepareInputs: prepare, run, saveReceipt, defaultTimeoutMs: config.inferTimeoutMs, now,
     })
     closers.push(() => zkml.close())
+    /** The settlement a request asked for; individual settles now (a failure is reported, the receipt stays stored). */
+    const settleAsAsked = async (mode: LlmSettlementMode, receipt: Receipt, signature: Hex): Promise<LlmSettlementJson> => {
+      if (mode !== 'individual') return { mode }
+      try {
+        return { mode, status: 'settled', tx: (await agent!.settleReceipt(receipt, signature)).tx }
+      } catch (error) {
+        app.log.warn({ err: error }, 'individual settlement failed')
+        return { mode, status: 'failed', error: (error as Error).message.split('\n')[0]! }
+      }
+    }
     const app = await buildApp({
       hub: hubPort(hub, zkml),
       maxInputBytes: config.maxInputBytes,
@@ -259,10 +269,17 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         ...(agent ? { network: await agent.status() } : {}),
       }),
       inference: {
-        infer: (request) => request.mode === 'zkml' ? zkml.infer(request) : runInference({
-          key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, saveReceipt, now,
-          attestation: attestor ? () => attestor!.current() : undefined,
-        }, request),
+        infer: async (request) => {
+          if (request.mode === 'zkml') return zkml.infer(request)
+          const settlement = request.settlement
+          if (settlement === 'individual' && agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'settlement' } })
+          const result = await runInference({
+            key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, now,
+            saveReceipt: (r, id, latencyMs) => receipts.save(r, id, latencyMs, settlement),
+            attestation: attestor ? () => attestor!.current() : undefined,
+          }, request)
+          return settlement === undefined ? result : { ...result, settlement: await settleAsAsked(settlement, result.receipt, result.signature) }
+        },
         getReceipt: (id) => receipts.get(id),
       },
     })
@@ -276,12 +293,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         log: (event) => app.log.debug(event, `llm ${event.event}`),
       }),
       attestor: () => attestor, key, chainId: config.chainId, now,
-      saveReceipt: (entry) => receipts.saveSigned(entry),
-      settleReceipt: (receipt, signature) => {
-        if (agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'This node is on no chain, so it cannot settle a receipt alone.')
-        return agent.settleReceipt(receipt, signature)
-      },
-      onChain: () => agent !== null,
+      saveReceipt: (entry) => receipts.saveSigned(entry), settle: settleAsAsked, onChain: () => agent !== null,
     })
     // Attest before listening: a node configured for a TEE that cannot attest must not start.
     attestor = await startNodeAttestation({

@@ -78,6 +78,8 @@ export type InferRequest = {
   encoding?: 'json' | 'base64'
   /** Mode zkml: answer 202 `{status: 'pending', id}` at once and let the client poll GET /v1/proofs/:id. */
   async?: boolean
+  /** How the receipt is settled (as for LLM requests, LlmSettlementMode); default batch. ZKML receipts are always batched. */
+  settlement?: LlmSettlementMode
 }
 
 export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }

@@ -23,6 +23,8 @@ export type InferenceResult = {
   proof?: unknown
   /** Where the result came from (informational; never trusted by the checks). */
   source?: { node?: string; ref?: string }
+  /** What the node did with the receipt when a settlement mode was asked for (informational). */
+  settlement?: import('./api.ts').LlmSettlementJson
 }
 
 export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion'

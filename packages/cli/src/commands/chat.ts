@@ -135,13 +135,17 @@ export function printSummary(result: LlmResultJson, checks: CheckOutcome[]): voi
  * is settled as its settlement mode says (individual: alone; batch: in a posted Merkle root).
  */
 export async function verifyLlmFile(file: string, result: LlmResultJson, o: NetworkOptions & { json?: boolean; allowDevTee?: boolean; signer?: string[]; onchain?: boolean }): Promise<void> {
-  const options: VerifyLlmOptions = { allowDevTee: o.allowDevTee === true, ...(o.signer && o.signer.length > 0 ? { trustedSigners: o.signer } : {}) }
+  const onNetwork = o.onchain === true || o.chain !== undefined || o.network !== undefined
+  const network = onNetwork ? await import('./network.ts') : null
+  const where = network ? network.resolveNetwork(o) : null
+  // Like `verity infer`: a network started with --tee dev accepts dev attestations.
+  const allowDevTee = network && where ? network.allowDevTeeFor(o, where.file) : o.allowDevTee === true
+  const options: VerifyLlmOptions = { allowDevTee, ...(o.signer && o.signer.length > 0 ? { trustedSigners: o.signer } : {}) }
   const verification = verifyLlmResult(result, options)
-  if (o.onchain || o.chain !== undefined || o.network !== undefined) {
-    const { resolveNetwork } = await import('./network.ts')
+  if (where) {
     const { createNetworkClient, checkAttestation, checkInclusion } = await import('@verity/sdk/network')
     const { isReceiptSettled } = await import('@verity/chain')
-    const { rpcUrl, deployment } = resolveNetwork(o)
+    const { rpcUrl, deployment } = where
     const chain = createNetworkClient({ rpcUrl, deployment }).chain
     const { receipt, signature, receiptId, settlement } = result.verity
     verification.checks.push(await checkAttestation(chain, { receipt }))
