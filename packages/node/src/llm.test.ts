@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { chunk, completion, startScriptedUpstream, type ScriptedUpstream } from '@verity/llm-gateway/testing'
+import { VerityError } from '@verity/protocol'
 import { NodeRequestError, VerificationError } from '@verity/sdk'
 import { createLlmClient, verifyLlmResult, type VerifiedLlmResult } from '@verity/sdk/chat'
 import { resolveLlmProviders, startNode, type RunningNode } from './index.ts'
@@ -212,4 +213,17 @@ test('refusals: no TEE, unknown provider, bad body, bad settlement, individual s
   await rejects(llm().chat({ ...ask, verity: { settlement: 'individual' } }), 'SETTLEMENT_UNAVAILABLE', 409, /on no chain/)
   const viaHeader = await fetch(`${teeNode.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-verity-settlement': 'individual' }, body: JSON.stringify(ask) })
   assert.equal(viaHeader.status, 409)
+})
+
+test('upstream config: NAME=URL or objects; keys from VERITY_LLM_KEY_<NAME>; bad entries name the problem', () => {
+  assert.deepEqual(resolveLlmProviders(['open-ai=https://api.example/v1', { name: 'local', baseUrl: 'http://127.0.0.1:8000/v1' }], { 'VERITY_LLM_KEY_OPEN_AI': 'k' }), [
+    { name: 'open-ai', baseUrl: 'https://api.example/v1', apiKeyEnv: 'VERITY_LLM_KEY_OPEN_AI' },
+    { name: 'local', baseUrl: 'http://127.0.0.1:8000/v1' },
+  ])
+  const refused = (spec: unknown, pattern: RegExp) => assert.throws(() => resolveLlmProviders([spec as string], {}), (e: unknown) => e instanceof VerityError && e.code === 'BAD_REQUEST' && pattern.test(e.message))
+  refused('no-url', /expected NAME=BASE_URL/)
+  refused('=http://x', /expected NAME=BASE_URL/)
+  refused('Big Name=http://x', /expected \[a-z0-9._-\]\+/)
+  refused('ok=not a url', /is not a URL/)
+  refused(42, /expected "NAME=BASE_URL" or \{ name, baseUrl \}/)
 })
