@@ -11,7 +11,7 @@
  *   + on chain    with a network client: the node's attestation is recorded on chain and its
  *                 measurement still allowed (`onchainCheck`, e.g. checkAttestation)
  *
- * Import from `@verity/sdk/chat` (it pulls in the attestation verifiers; the main entry stays light).
+ * Also exported from `@verity/sdk`; `@verity/sdk/chat` imports only this module.
  *
  * @example
  *   const llm = createLlmClient({ url: 'http://127.0.0.1:8420', allowDevTee: true })

@@ -5,3 +5,7 @@ export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '
 export { createMemoryClient, type MemoryClient, type MemoryClientOptions, type MemoryJson, type MemoryMessage } from './memory.ts'
 export { checkZkml, modeVerifierOf, type ZkModeCheck, type ZkSetupJson, type ZkmlProof } from './zk.ts'
 export { teeVerifier, type TeeOptions } from './tee.ts'
+export {
+  createLlmClient, verifyLlmResult, attestationChecks,
+  type LlmClient, type LlmClientOptions, type VerifyLlmOptions, type VerifiedLlmResult, type VerifiedLlmEvent, type ChatParameters, type CompleteParameters, type LlmNetwork,
+} from './chat.ts'
