@@ -36,6 +36,8 @@ export type LlmEndpoint = LlmResultJson['endpoint']
 /** What a network client offers the LLM client (`createNetworkClient` from @verity/sdk/network). */
 export type LlmNetwork = {
   failover<T>(attempt: (node: { address: string; url: string }) => Promise<T>, p: { tee?: boolean }): Promise<T>
+  /** When present (createNetworkClient has it), answers are also checked on chain by default. */
+  checkAttestation?: ((p: { receipt: Receipt }) => Promise<CheckOutcome>) | undefined
 }
 
 /** `allowDevTee` and `teePolicy` as for inference results (tee.ts), and optionally pinned signers. */
@@ -49,7 +51,10 @@ export type LlmClientOptions = VerifyLlmOptions & {
   url?: string | undefined
   /** Spread requests over the network's active TEE nodes with a valid recorded attestation, failing over (createNetworkClient). */
   network?: LlmNetwork | undefined
-  /** Extra check after the offline ones, e.g. (r) => checkAttestation(net.chain, { receipt: r.verity.receipt }). */
+  /**
+   * Extra check after the offline ones. Default with a network client: its checkAttestation (the
+   * node is attested on chain and its measurement still allowed).
+   */
   onchainCheck?: ((result: LlmResultJson) => Promise<CheckOutcome>) | undefined
   /** Per request, ms (streams: the whole stream); default 120000. */
   timeoutMs?: number | undefined
@@ -164,6 +169,8 @@ export function createLlmClient(options: LlmClientOptions = {}) {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis)
   const transport = (url: string): Transport => ({ url, timeoutMs, fetch: fetchImpl, headers: {} })
   const path = (endpoint: LlmEndpoint) => (endpoint === 'chat' ? '/v1/chat/completions' : '/v1/completions')
+  const network = options.network
+  const onchainCheck = options.onchainCheck ?? (network?.checkAttestation ? (r: LlmResultJson) => network.checkAttestation!({ receipt: r.verity.receipt }) : undefined)
 
   /** Runs `attempt` on the one node, or on the network's nodes with failover. */
   const onNodes = <T>(attempt: (node: { url: string; address?: string }) => Promise<T>): Promise<T> =>
@@ -172,7 +179,7 @@ export function createLlmClient(options: LlmClientOptions = {}) {
   async function finish(result: LlmResultJson, signer: string | undefined): Promise<VerifiedLlmResult> {
     const trustedSigners = options.trustedSigners ?? (signer ? [signer] : undefined)
     const verification = verifyLlmResult(result, { ...options, trustedSigners })
-    if (verification.ok && options.onchainCheck) verification.checks.push(await options.onchainCheck(result))
+    if (verification.ok && onchainCheck) verification.checks.push(await onchainCheck(result))
     if (!verification.checks.every((c) => c.ok)) throw new VerificationError(verification.checks)
     return { ...result, verification: { ok: true, checks: verification.checks } }
   }
@@ -236,7 +243,7 @@ export function createLlmClient(options: LlmClientOptions = {}) {
     /** Re-checks a saved result (offline checks, then the on-chain check when configured). */
     async verify(result: unknown): Promise<{ ok: boolean; checks: CheckOutcome[] }> {
       const verification = verifyLlmResult(result, options)
-      if (verification.ok && options.onchainCheck) verification.checks.push(await options.onchainCheck(result as LlmResultJson))
+      if (verification.ok && onchainCheck) verification.checks.push(await onchainCheck(result as LlmResultJson))
       return { ok: verification.checks.every((c) => c.ok), checks: verification.checks }
     },
   }

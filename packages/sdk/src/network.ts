@@ -448,6 +448,8 @@ export function createNetworkClient(options: NetworkClientOptions) {
     /** Active nodes with a valid recorded TEE attestation and an allowed measurement (what mode tee picks among). */
     discoverAttested,
     failover,
+    /** The on-chain attestation check of a TEE receipt on this network (see checkAttestation). */
+    checkAttestation: (p: { receipt: Receipt }) => checkAttestation(chain, p),
     /** Runs a model on the network; `mode: 'quorum'` runs it on k nodes. Every result is verified, including the registry check. */
     infer(p: NetworkInferParameters): Promise<VerifiedResult> {
       return p.mode === 'quorum' ? quorum(p) : single(p)

@@ -34,13 +34,11 @@ async function clientFor(o: LlmCommandOptions): Promise<{ client: ReturnType<typ
   const base: LlmClientOptions = { allowDevTee: o.allowDevTee === true, timeoutMs: o.timeout }
   const network = await import('./network.ts')
   if (!network.hasNetwork(o)) return { client: createLlmClient({ ...base, url: o.node }), where: o.node }
-  const { createNetworkClient, checkAttestation } = await import('@verity/sdk/network')
+  const { createNetworkClient } = await import('@verity/sdk/network')
   const { rpcUrl, deployment, file } = network.resolveNetwork(o)
+  // The network client brings TEE node selection, failover and the on-chain attestation check.
   const net = createNetworkClient({ rpcUrl, deployment, timeoutMs: o.timeout })
-  const client = createLlmClient({
-    ...base, allowDevTee: network.allowDevTeeFor(o, file), network: net,
-    onchainCheck: (result) => checkAttestation(net.chain, { receipt: result.verity.receipt }),
-  })
+  const client = createLlmClient({ ...base, allowDevTee: network.allowDevTeeFor(o, file), network: net })
   return { client, where: `an attested TEE node of the network on chain ${deployment.chainId}` }
 }
 
