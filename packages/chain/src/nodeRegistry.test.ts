@@ -7,6 +7,7 @@ import { ReentrantOperator } from '@verity/contracts/testing'
 import {
   registerNode, heartbeat, leaveNode, withdrawStake, getNode, getActiveNodes, isNodeActive, wasActiveAt, allowMeasurement, revokeMeasurement,
   isMeasurementAllowed, recordAttestation, getAttestation, grantRole, addStake, setNodeEndpoint, setRegistryParameters,
+  listNodes, getMeasurementStatus, getAttestationRecords,
 } from './index.ts'
 import { writeAction } from './client.ts'
 import { startTestChain, rejectsWith, devKeys, type TestChain } from './_testChain.ts'
@@ -130,6 +131,16 @@ test('TEE measurements: allow-listed by governance, attestation posted by a veri
   await grantRole(gov, { role: 'VERIFIER', account: chain.address(3) })
   await recordAttestation(chain.as(3), { signer, measurement: m, reportHash: report, valid: true })
   assert.equal((await getAttestation(node, { signer })).attested, true)
+  // A re-attestation replaces the latest verdict; the history keeps every one, oldest first.
+  const report2 = keccak256(toHex('attestation report 2'))
+  await recordAttestation(chain.as(3), { signer, measurement: m, reportHash: report2, valid: true })
+  assert.equal((await getAttestation(node, { signer })).reportHash, report2)
+  assert.deepEqual((await getAttestationRecords(node, { signer })).map((r) => [r.reportHash, r.valid, r.measurement]), [[report, true, m], [report2, true, m]])
+  assert.deepEqual(await getAttestationRecords(node, { signer: plain.signer }), [])
+  const allowed = await getMeasurementStatus(node, { measurement: m })
+  assert.equal(allowed.allowed, true)
+  assert.ok(allowed.allowedAt > 0)
+  assert.equal(allowed.revokedAt, 0)
 
   await chain.increaseTime(10)
   const beforeRevoke = await chain.now()
@@ -140,6 +151,11 @@ test('TEE measurements: allow-listed by governance, attestation posted by a veri
   assert.equal((await getAttestation(node, { signer })).attested, false)
   assert.equal(await wasActiveAt(node, { signer, timestamp: beforeRevoke - 1 }), true)
   assert.equal(await wasActiveAt(node, { signer, timestamp: await chain.now() }), false)
+  const revoked = await getMeasurementStatus(node, { measurement: m })
+  assert.equal(revoked.allowed, false)
+  assert.ok(revoked.revokedAt >= beforeRevoke)
+  // Listing shows every registration, inactive ones included.
+  assert.deepEqual((await listNodes(node)).map((n) => [n.signer, n.active]), [[signer, false], [plain.signer, true]])
   await rejectsWith(allowMeasurement(gov, { measurement: m }), 'FORBIDDEN', 'MeasurementNotAllowed')
   await rejectsWith(registerNode(chain.as(4), { endpoint: 'https://tee2.example', stake: ONE, measurement: m }), 'FORBIDDEN', 'MeasurementNotAllowed')
 })

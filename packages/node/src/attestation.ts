@@ -111,6 +111,9 @@ export async function startNodeAttestation(p: StartNodeAttestationParameters): P
   if (provider === null) return null
   const now = p.now ?? Date.now
   const refreshMs = p.refreshMs ?? 300_000
+  if (!Number.isFinite(refreshMs) || refreshMs < 1000) {
+    throw new VerityError('BAD_REQUEST', `teeRefreshSeconds must be at least 1, got ${refreshMs / 1000}`, { details: { teeRefreshSeconds: refreshMs / 1000 } })
+  }
   const attestOnce = async (): Promise<NodeAttestation & { at: number }> => {
     const at = now()
     let evidence: AttestationEvidence
@@ -139,7 +142,14 @@ export async function startNodeAttestation(p: StartNodeAttestationParameters): P
   return {
     provider: provider.name,
     async current() {
-      return strip(now() - latest.at >= refreshMs ? await refresh() : latest)
+      if (now() - latest.at < refreshMs) return strip(latest)
+      try {
+        return strip(await refresh())
+      } catch (error) {
+        // Keep serving the previous evidence: verifiers judge its age under their own policy.
+        p.log?.warn({ err: error }, 'TEE re-attestation failed; handing out the previous evidence')
+        return strip(latest)
+      }
     },
     async refresh() {
       return strip(await refresh())

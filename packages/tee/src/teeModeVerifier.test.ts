@@ -5,7 +5,7 @@ import {
 } from '@verity/protocol'
 import { bindingFor } from './binding.ts'
 import { createDevAttester } from './dev.ts'
-import { teeModeVerifier, verifiedAttestationToJson } from './teeModeVerifier.ts'
+import { atReceiptTime, teeModeVerifier, verifiedAttestationToJson } from './teeModeVerifier.ts'
 import { attestationDigest, normalizeEvidence, verifyAttestation } from './verifyAttestation.ts'
 import { fixtures } from './_fixtures.ts'
 
@@ -54,4 +54,22 @@ test('verified attestations serialize to JSON with hex report data', () => {
   const json = verifiedAttestationToJson(verifyAttestation(fixtures.nitro(), { now: fixtures.nitroTime }))
   assert.match(json.reportData, /^0x(01){1024}$/)
   assert.equal(JSON.parse(JSON.stringify(json)).measurementHash, json.measurementHash)
+})
+
+test('a saved result verifies as of its receipt time (atReceiptTime); checked now, old evidence is stale', () => {
+  const key = generatePrivateKey()
+  const node = privateKeyToAddress(key)
+  const signedAt = 1_700_000_000
+  const evidence = normalizeEvidence(createDevAttester().attest(bindingFor(node), signedAt * 1000 - 5_000))
+  const receipt: Receipt = {
+    requestId: `0x${'02'.repeat(32)}`, modelDigest: ZERO_HASH, inputHash: ZERO_HASH, outputHash: ZERO_HASH, mode: 'TEE',
+    proofHash: attestationDigest(evidence), node, timestamp: signedAt, chainId: 31337,
+  }
+  const r: InferenceResult = { version: 1, model: MODEL, input: {} as never, output: {} as never, receipt, signature: signReceipt(receipt, key), proof: evidence }
+  const policy = { allowInsecureDev: true }
+  const atSigning = teeModeVerifier({ policy, now: atReceiptTime })(r)
+  assert.equal(atSigning.ok, true, atSigning.message)
+  const today = teeModeVerifier({ policy })(r)
+  assert.equal(today.ok, false)
+  assert.match(today.message, /outside the 600 s window/)
 })
