@@ -227,3 +227,18 @@ test('upstream config: NAME=URL or objects; keys from VERITY_LLM_KEY_<NAME>; bad
   refused('ok=not a url', /is not a URL/)
   refused(42, /expected "NAME=BASE_URL" or \{ name, baseUrl \}/)
 })
+
+test('a client that leaves mid-stream stops the upstream call; nothing is signed; the node keeps serving', async () => {
+  const receipts = await teeNode.receipts.count()
+  upstream.push({ sse: [chunk({ role: 'assistant', content: 'one' }), ...Array.from({ length: 50 }, () => chunk({ content: ' more' })), chunk({}, 'stop')], gapMs: 50 })
+  const controller = new AbortController()
+  const response = await fetch(`${teeNode.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask, stream: true }), signal: controller.signal })
+  const reader = response.body!.getReader()
+  await reader.read()
+  controller.abort()
+  // Had the node kept reading the upstream, the stream (52 events, 50 ms apart) would have ended and been signed by now.
+  await new Promise((r) => setTimeout(r, 3500))
+  assert.equal(await teeNode.receipts.count(), receipts, 'no receipt for an answer nobody received in full')
+  upstream.push({ json: completion('fine') })
+  assert.ok((await llm().chat(ask)).verification.ok)
+})
