@@ -52,6 +52,11 @@ export type NodeConfig = {
   /** tee dev only: the measurement to report (0x-hex); default DEV_TEE_MEASUREMENT. */
   teeDevMeasurement: Hex | undefined
   /**
+   * 'after-response' (default): answer as soon as the receipt is signed and commit receipts in groups
+   * within 20 ms; 'before-response': answer only once the receipt is committed (see ReceiptStoreOptions).
+   */
+  receiptDurability: 'before-response' | 'after-response'
+  /**
    * Upstream LLM providers for POST /v1/chat/completions and /v1/completions (TEE nodes only): in a
    * config file objects { name, baseUrl, apiKeyEnv?, timeoutMs?, maxRetries? } or "NAME=BASE_URL"
    * strings; env VERITY_LLM_PROVIDERS "NAME=URL,NAME=URL". A provider's API key is read from
@@ -66,7 +71,7 @@ export type NodeConfig = {
 
 /** Keys a config file may set (JSON object, `configFile` / VERITY_CONFIG); flags win over it, it wins over the environment. */
 const fileKeys = ['host', 'port', 'databaseUrl', 'chainId', 'workers', 'sessionCacheBytes', 'inferTimeoutMs', 'maxInputBytes', 'maxUploadBytes', 'allowNonFinite', 'logLevel',
-  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement',
+  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement', 'receiptDurability',
   'llmProviders', 'llmTimeoutMs', 'llmMaxRetries'] as const
 
 /** Reads a node config file; unknown keys are refused (a typo must not silently mean the default). */
@@ -115,8 +120,15 @@ export function resolveConfig(given: Partial<NodeConfig> & { configFile?: string
     teeRefreshSeconds: partial.teeRefreshSeconds ?? (env.VERITY_TEE_REFRESH_SECONDS ? Number(env.VERITY_TEE_REFRESH_SECONDS) : 300),
     teeNitroHelper: partial.teeNitroHelper ?? (env.VERITY_TEE_NITRO_HELPER ? env.VERITY_TEE_NITRO_HELPER.split(/\s+/).filter(Boolean) : undefined),
     teeDevMeasurement: partial.teeDevMeasurement ?? ((env.VERITY_TEE_DEV_MEASUREMENT as Hex | undefined) || undefined),
+    receiptDurability: partial.receiptDurability ?? receiptDurabilityFromEnv(env.VERITY_RECEIPT_DURABILITY),
     llmProviders: resolveLlmProviders(partial.llmProviders ?? (env.VERITY_LLM_PROVIDERS ? env.VERITY_LLM_PROVIDERS.split(',').filter((s) => s.trim() !== '') : []), env),
     llmTimeoutMs: partial.llmTimeoutMs ?? (env.VERITY_LLM_TIMEOUT_MS ? Number(env.VERITY_LLM_TIMEOUT_MS) : 120_000),
     llmMaxRetries: partial.llmMaxRetries ?? (env.VERITY_LLM_MAX_RETRIES ? Number(env.VERITY_LLM_MAX_RETRIES) : 2),
   }
+}
+
+function receiptDurabilityFromEnv(value: string | undefined): NodeConfig['receiptDurability'] {
+  if (value === undefined || value === '' || value === 'after-response') return 'after-response'
+  if (value === 'before-response') return value
+  throw new Error(`VERITY_RECEIPT_DURABILITY must be 'before-response' or 'after-response', got ${JSON.stringify(value)}`)
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceipt, tensorMapToJson, VerityError, ZERO_HASH,
-  type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type TensorMap,
+  type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type Tensor, type TensorMap,
 } from '@verity/protocol'
 import type { NodeKey } from './key.ts'
 import type { NodeAttestation } from './attestation.ts'
@@ -43,11 +43,14 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
   }
   const { cid, ref } = await ports.resolveModel(request.model)
   const inputs = await ports.prepareInputs(cid, request.input)
-  // Hash and serialise the input before running: the runtime takes ownership of its buffers.
+  // The runtime takes ownership of the buffers it is given: it runs on a copy while this thread
+  // hashes and serialises the original, so both happen during the model's run, not before it.
+  const running = ports.run(cid, copyTensors(inputs), request.timeoutMs ?? ports.defaultTimeoutMs)
+  running.catch(() => undefined)
   const inputHash = hashTensorSet(inputs)
   const encoding = request.encoding ?? 'json'
   const inputJson = tensorMapToJson(inputs, encoding)
-  const outputs = await ports.run(cid, inputs, request.timeoutMs ?? ports.defaultTimeoutMs)
+  const outputs = await running
   // Taken after the run: the evidence attached is the one current when the receipt is signed.
   const attestation = mode === 'TEE' ? await ports.attestation!() : null
   const receipt: Receipt = {
@@ -73,4 +76,10 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
   }
   await ports.saveReceipt(result, receiptDigest(receipt), performance.now() - started)
   return result
+}
+
+function copyTensors(map: TensorMap): TensorMap {
+  const copy: TensorMap = {}
+  for (const [name, t] of Object.entries(map)) copy[name] = { ...t, shape: [...t.shape], data: t.data.slice() } as Tensor
+  return copy
 }

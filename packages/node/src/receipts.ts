@@ -75,64 +75,116 @@ export type SignedReceiptEntry = {
 /** Tensors larger than this (as JSON) are stored as hashes only. */
 const KEEP_TENSORS_UNDER = 64 * 1024
 
-export async function createReceiptStore(database: Database) {
+export type ReceiptStoreOptions = {
+  /**
+   * When a receipt counts as stored. 'before-response' (the caller awaits the commit): nothing a
+   * client was answered can be lost by a crash. 'after-response' (default): save() resolves at once
+   * and receipts are committed in groups within `groupCommitMs`; a crash loses at most that window
+   * of the node's own copies. The client always holds its signed receipt; what the node would lose is
+   * its record (for settlement fees and the explorer). GET by id sees a receipt before it commits.
+   */
+  durability?: 'before-response' | 'after-response' | undefined
+  /** Longest a receipt waits for its group commit in 'after-response' mode. Default 20 ms. */
+  groupCommitMs?: number | undefined
+  /** Told about a group that failed to commit in 'after-response' mode (nobody is waiting on it). */
+  onCommitError?: ((error: unknown, ids: string[]) => void) | undefined
+}
+
+export async function createReceiptStore(database: Database, options: ReceiptStoreOptions = {}) {
   await migrate(database, receiptMigrations, { namespace: 'node' })
   const db = database.db.withTables<ReceiptTables>()
+  const durability = options.durability ?? 'after-response'
+  const groupCommitMs = options.groupCommitMs ?? 20
   const small = (t: TensorMapJson) => {
+    // A lower bound of the JSON size first: megabyte outputs are not stringified just to be measured.
+    let atLeast = 0
+    for (const tensor of Object.values(t)) atLeast += 'base64' in tensor ? tensor.base64.length : tensor.data.length * 2
+    if (atLeast > KEEP_TENSORS_UNDER) return null
     const text = JSON.stringify(t)
     return text.length <= KEEP_TENSORS_UNDER ? text : null
   }
-  type Row = Insertable<ReceiptTables['node_receipts']>
-  // Group commit: concurrent saves share one multi-row INSERT (one transaction, one fsync); each
-  // caller still waits until its receipt is durable before answering.
+  type Row = Insertable<ReceiptTables['node_receipts']> & { id: string }
+  // Group commit: receipts saved close together share one multi-row INSERT (one transaction, one
+  // fsync). Uncommitted rows stay readable by id from `uncommitted`.
   let pending: Array<{ row: Row; done: (error?: unknown) => void }> = []
+  const uncommitted = new Map<string, Row>()
   let flushing: Promise<void> | null = null
+  let timer: ReturnType<typeof setTimeout> | null = null
   const flush = async (): Promise<void> => {
     while (pending.length > 0) {
       const batch = pending
       pending = []
       try {
-        await db.insertInto('node_receipts').values(batch.map((b) => b.row)).execute()
+        // A receipt's id is the digest of all its fields: the same id twice is the same receipt.
+        await db.insertInto('node_receipts').values(batch.map((b) => b.row)).onConflict((oc) => oc.column('id').doNothing()).execute()
         for (const b of batch) b.done()
       } catch (error) {
         for (const b of batch) b.done(error)
+      } finally {
+        for (const b of batch) uncommitted.delete(b.row.id)
       }
     }
     flushing = null
   }
-  const enqueue = (row: Row): Promise<void> => new Promise<void>((resolve, reject) => {
-    pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
+  const startFlush = () => {
+    if (timer !== null) { clearTimeout(timer); timer = null }
     flushing ??= flush()
-  })
+    return flushing
+  }
+  const flushAll = async (): Promise<void> => {
+    while (pending.length > 0 || flushing !== null) await startFlush()
+  }
+  const enqueue = (row: Row): Promise<void> => {
+    uncommitted.set(row.id, row)
+    if (durability === 'after-response') {
+      pending.push({ row, done: (error) => { if (error !== undefined) options.onCommitError?.(error, [row.id]) } })
+      if (flushing === null && timer === null) timer = setTimeout(startFlush, groupCommitMs)
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
+      startFlush()
+    })
+  }
+  const toStored = (row: Row | Record<string, unknown> & { created_at: Date | string }): StoredReceipt => {
+    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
+    return {
+      id: row.id as Hex, model: row.model_cid as string, receipt: parse(row.receipt), signature: row.signature as Hex,
+      createdAt: new Date(row.created_at as Date | string).toISOString(),
+      ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
+    }
+  }
   return {
+    durability,
+    /** Resolves when the receipt is durable ('before-response') or at once ('after-response'). */
     save(result: InferenceResult, id: Hex, latencyMs?: number, settlement?: LlmSettlementMode): Promise<void> {
       return enqueue({
         id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
         issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
         input: small(result.input), output: small(result.output), latency_ms: latencyMs === undefined ? null : Math.round(latencyMs),
-        settlement: settlement ?? null,
+        settlement: settlement ?? null, created_at: new Date(),
       })
     },
-    /** Stores a signed receipt with no tensors (LLM answers: prompts and answers are not kept). */
+    /** Stores a signed receipt with no tensors (LLM answers: prompts and answers are not kept); durability as save(). */
     saveSigned(entry: SignedReceiptEntry): Promise<void> {
       return enqueue({
         id: entry.id, request_id: entry.receipt.requestId, model_cid: entry.model, mode: entry.receipt.mode, signer: entry.receipt.node,
         issued_at: entry.receipt.timestamp, receipt: JSON.stringify(entry.receipt), signature: entry.signature, input: null, output: null,
-        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null,
+        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null, created_at: new Date(),
       })
     },
+    /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */
+    flush: flushAll,
     async get(id: Hex): Promise<StoredReceipt> {
+      const fresh = uncommitted.get(id)
+      if (fresh !== undefined) return toStored(fresh)
       const row = await db.selectFrom('node_receipts').selectAll().where('id', '=', id).executeTakeFirst()
       if (!row) throw new VerityError('RECEIPT_NOT_FOUND', `This node issued no receipt with id ${id}.`, { details: { id } })
-      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
-      return {
-        id: row.id as Hex, model: row.model_cid, receipt: parse(row.receipt), signature: row.signature as Hex,
-        createdAt: new Date(row.created_at).toISOString(),
-        ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
-      }
+      return toStored(row)
     },
     /** Receipts issued in [fromSeconds, toSeconds), counted per minute and mode, with latency. */
     async stats(p: { fromSeconds: number; toSeconds: number }): Promise<Array<{ minute: number; mode: Mode; count: number; latencyAvgMs: number | null; latencyMaxMs: number | null }>> {
+      await flushAll()
       const minute = sql<string>`(issued_at / 60) * 60`
       const rows = await db.selectFrom('node_receipts')
         .select([
@@ -145,6 +197,7 @@ export async function createReceiptStore(database: Database) {
       return rows.map((r) => ({ minute: Number(r.minute), mode: r.mode as Mode, count: Number(r.n), latencyAvgMs: num(r.avg), latencyMaxMs: num(r.max) }))
     },
     async count(): Promise<number> {
+      await flushAll()
       const row = await db.selectFrom('node_receipts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
       return Number(row.n)
     },

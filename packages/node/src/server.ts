@@ -194,7 +194,12 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
   try {
     const hub = await createHub({ dataDir: config.dataDir, database, maxUploadBytes: config.maxUploadBytes })
     closers.push(() => hub.close())
-    const receipts = await createReceiptStore(database)
+    let appLog: { error: (object: object, message: string) => void } | null = null
+    const receipts = await createReceiptStore(database, {
+      durability: config.receiptDurability,
+      onCommitError: (error, ids) => appLog?.error({ err: error, ids }, 'receipts answered to clients failed to commit'),
+    })
+    closers.push(() => receipts.flush())
     // Orphan blobs (uploads interrupted by a crash) and PGlite's dead rows are cleaned hourly.
     const gcTimer = setInterval(() => void hub.gc().catch(() => undefined), 3_600_000)
     gcTimer.unref()
@@ -283,6 +288,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         getReceipt: (id) => receipts.get(id),
       },
     })
+    appLog = app.log
     registerNetworkRoutes(app, () => agent)
     registerZkmlRoutes(app, zkml)
     registerAttestationRoutes(app, { address: key.address, attestor: () => attestor })

@@ -12,7 +12,7 @@
  * hashes (tensor.ts); proofHash is zero for VANILLA and commits to the proof in the other modes.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { recoverPublicKey, signDigest } from '#secp256k1'
 import { bytesToHex, concatBytes, hexToBytes, isBytes32, utf8, type Hex } from './bytes.ts'
 import { isAddress, publicKeyToAddress, toChecksumAddress, type Address } from './address.ts'
 
@@ -67,17 +67,31 @@ function word(value: bigint): Uint8Array {
   return hexToBytes(`0x${value.toString(16).padStart(64, '0')}`)
 }
 
+let typeHashBytes: Uint8Array | undefined
+const receiptTypeHashBytes = (): Uint8Array => (typeHashBytes ??= keccak(utf8.encode(receiptTypeString)))
+
 export function receiptTypeHash(): Hex {
-  return bytesToHex(keccak(utf8.encode(receiptTypeString)))
+  return bytesToHex(receiptTypeHashBytes())
+}
+
+// Signing one receipt per inference: the domain separator is computed once per chain, not per receipt.
+const separators = new Map<number, Uint8Array>()
+function domainSeparatorBytes(chainId: number): Uint8Array {
+  let separator = separators.get(chainId)
+  if (separator === undefined) {
+    separator = keccak(concatBytes(
+      keccak(utf8.encode(domainTypeString)),
+      keccak(utf8.encode(receiptDomainName)),
+      keccak(utf8.encode(receiptDomainVersion)),
+      word(BigInt(chainId)),
+    ))
+    if (separators.size < 64) separators.set(chainId, separator)
+  }
+  return separator
 }
 
 export function domainSeparator(chainId: number): Hex {
-  return bytesToHex(keccak(concatBytes(
-    keccak(utf8.encode(domainTypeString)),
-    keccak(utf8.encode(receiptDomainName)),
-    keccak(utf8.encode(receiptDomainVersion)),
-    word(BigInt(chainId)),
-  )))
+  return bytesToHex(domainSeparatorBytes(chainId))
 }
 
 /** Throws TypeError naming the first malformed field. */
@@ -97,7 +111,7 @@ export function assertReceipt(receipt: unknown): asserts receipt is Receipt {
 export function receiptStructHash(receipt: Receipt): Hex {
   assertReceipt(receipt)
   return bytesToHex(keccak(concatBytes(
-    hexToBytes(receiptTypeHash()),
+    receiptTypeHashBytes(),
     hexToBytes(receipt.requestId),
     hexToBytes(receipt.modelDigest),
     hexToBytes(receipt.inputHash),
@@ -111,15 +125,20 @@ export function receiptStructHash(receipt: Receipt): Hex {
 
 /** The EIP-712 digest that is signed; also the receipt's id. */
 export function receiptDigest(receipt: Receipt): Hex {
-  return bytesToHex(keccak(concatBytes(Uint8Array.of(0x19, 0x01), hexToBytes(domainSeparator(receipt.chainId)), hexToBytes(receiptStructHash(receipt)))))
+  return bytesToHex(receiptDigestBytes(receipt))
 }
+
+function receiptDigestBytes(receipt: Receipt): Uint8Array {
+  return keccak(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparatorBytes(receipt.chainId), hexToBytes(receiptStructHash(receipt))))
+}
+
+const SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
 /** Signs a receipt; returns r || s || v as 0x-hex (65 bytes). */
 export function signReceipt(receipt: Receipt, privateKey: Hex): Hex {
-  const digest = hexToBytes(receiptDigest(receipt))
-  // noble's 'recovered' format is recovery || r || s; Ethereum wants r || s || (27 + recovery).
-  const sig = secp256k1.sign(digest, hexToBytes(privateKey, 'privateKey'), { prehash: false, lowS: true, format: 'recovered' })
-  return bytesToHex(concatBytes(sig.subarray(1, 65), Uint8Array.of(27 + sig[0]!)))
+  const { signature, recovery } = signDigest(receiptDigestBytes(receipt), hexToBytes(privateKey, 'privateKey'))
+  // Ethereum's order: r || s || (27 + recovery).
+  return bytesToHex(concatBytes(signature, Uint8Array.of(27 + recovery)))
 }
 
 /** The address that signed this receipt, or null when the signature is malformed or does not recover. */
@@ -130,12 +149,11 @@ export function recoverReceiptSigner(receipt: Receipt, signature: string): Addre
   const v = bytes[64]!
   if (v !== 27 && v !== 28) return null
   const recovery = v - 27
+  // EIP-2: reject high-s signatures (malleable), as ecrecover users are told to.
+  if (BigInt(bytesToHex(bytes.subarray(32, 64))) > SECP256K1_HALF_ORDER) return null
   try {
-    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact')
-    // EIP-2: reject high-s signatures (malleable), as ecrecover users are told to.
-    if (sig.hasHighS()) return null
-    const publicKey = sig.addRecoveryBit(recovery).recoverPublicKey(hexToBytes(receiptDigest(receipt))).toBytes(false)
-    return publicKeyToAddress(publicKey)
+    const publicKey = recoverPublicKey(receiptDigestBytes(receipt), bytes.subarray(0, 64), recovery)
+    return publicKey === null ? null : publicKeyToAddress(publicKey)
   } catch {
     return null
   }

@@ -8,3 +8,12 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   const digest = createHash('sha256').update(bytes).digest()
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
 }
+
+/** Incremental sha2-256: update with each part, then digest once. */
+export function createSha256(): { update(bytes: Uint8Array): void; digest(): Uint8Array } {
+  const hash = createHash('sha256')
+  return {
+    update: (bytes) => { hash.update(bytes) },
+    digest: () => { const d = hash.digest(); return new Uint8Array(d.buffer, d.byteOffset, d.byteLength) },
+  }
+}

@@ -85,3 +85,29 @@ test('the Node and portable sha2-256 implementations agree', async () => {
     assert.deepEqual(fast(bytes), portable(bytes))
   }
 })
+
+test('incremental sha2-256 (Node and portable) equals hashing the concatenation', async () => {
+  const portable = await import('./sha256.ts')
+  const fast = await import('./sha256.node.ts')
+  const parts = [0, 3, 64, 1000, 70_000].map((size) => new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff))
+  const whole = portable.sha256(Uint8Array.from(parts.flatMap((p) => [...p])))
+  for (const impl of [portable, fast]) {
+    const hash = impl.createSha256()
+    for (const p of parts) hash.update(p)
+    assert.deepEqual(hash.digest(), whole)
+  }
+})
+
+test('hashing a tensor in place does not change it, and canonicalises NaN and bool only in the hash', () => {
+  const nan = new Float32Array([1, Number.NaN, 2])
+  new Uint32Array(nan.buffer)[1] = 0x7fc00001 // a NaN with a payload
+  const before = Buffer.from(nan.buffer).toString('hex')
+  const canonical = tensorFromValues('float32', [3], [1, Number.NaN, 2])
+  assert.equal(hashTensorSet({ x: { dtype: 'float32', shape: [3], data: nan } }), hashTensorSet({ x: canonical }))
+  assert.equal(Buffer.from(nan.buffer).toString('hex'), before, 'the caller\'s tensor is untouched')
+  const bools = Uint8Array.of(0, 7, 1)
+  assert.equal(hashTensorSet({ b: { dtype: 'bool', shape: [3], data: bools } }), hashTensorSet({ b: { dtype: 'bool', shape: [3], data: Uint8Array.of(0, 1, 1) } }))
+  assert.deepEqual([...bools], [0, 7, 1])
+  const sub = new Float32Array([9, 1, 2, 9]).subarray(1, 3)
+  assert.equal(hashTensorSet({ x: { dtype: 'float32', shape: [2], data: sub } }), hashTensorSet({ x: tensorFromValues('float32', [2], [1, 2]) }))
+})

@@ -11,7 +11,7 @@
  * tensorSetHash = sha2-256(tensorSet), written as 0x-hex bytes32. The hash is order-independent
  * because the names are sorted before encoding.
  */
-import { sha256 } from '#sha256'
+import { createSha256 } from '#sha256'
 import { bytesToHex, concatBytes, utf8, type Hex } from './bytes.ts'
 import { VerityError } from './errors.ts'
 
@@ -296,25 +296,47 @@ function u64(n: number): Uint8Array {
   return b
 }
 
+/**
+ * The canonical data bytes of a tensor. On little-endian hosts this is a view of the tensor's own
+ * memory unless a value needs canonicalising (NaN payloads, bools other than 0/1): hashing and
+ * base64 only read it, and megabyte outputs are then hashed without a copy.
+ */
 function dataBytes(tensor: Tensor): Uint8Array {
   if (tensor.dtype === 'string') return concatBytes(...tensor.data.flatMap((s) => { const b = utf8.encode(s); return [u32(b.length), b] }))
   const d = tensor.data
   const n = d.length
   if (littleEndianHost) {
-    // Fast path: the host's memory layout already is the canonical little-endian layout.
-    const out = new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))
+    const view = new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
     if (tensor.dtype === 'float32') {
-      const f = new Float32Array(out.buffer)
+      const f = d as Float32Array
+      let i = 0
+      while (i < n && f[i] === f[i]) i++
+      if (i === n) return view
+      const out = view.slice()
       const u = new Uint32Array(out.buffer)
-      for (let i = 0; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7fc00000
-    } else if (tensor.dtype === 'float64') {
-      const f = new Float64Array(out.buffer)
-      const u = new BigUint64Array(out.buffer)
-      for (let i = 0; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7ff8000000000000n
-    } else if (tensor.dtype === 'bool') {
-      for (let i = 0; i < n; i++) if (out[i] !== 0) out[i] = 1
+      for (; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7fc00000
+      return out
     }
-    return out
+    if (tensor.dtype === 'float64') {
+      const f = d as Float64Array
+      let i = 0
+      while (i < n && f[i] === f[i]) i++
+      if (i === n) return view
+      const out = view.slice()
+      const u = new BigUint64Array(out.buffer)
+      for (; i < n; i++) if (f[i] !== f[i]) u[i] = 0x7ff8000000000000n
+      return out
+    }
+    if (tensor.dtype === 'bool') {
+      const b = d as Uint8Array
+      let i = 0
+      while (i < n && b[i]! <= 1) i++
+      if (i === n) return view
+      const out = view.slice()
+      for (; i < n; i++) if (out[i] !== 0) out[i] = 1
+      return out
+    }
+    return view
   }
   const width = byteWidth[tensor.dtype]!
   const out = new Uint8Array(n * width)
@@ -347,8 +369,8 @@ function compareUtf8(a: string, b: string): number {
   return x.length - y.length
 }
 
-/** The canonical VTS1 bytes of a set of named tensors. */
-export function encodeTensorSet(map: TensorMap): Uint8Array {
+/** The VTS1 parts of a set of named tensors, in order; concatenated they are its canonical encoding. */
+function tensorSetParts(map: TensorMap): Uint8Array[] {
   const names = Object.keys(map).sort(compareUtf8)
   const parts: Uint8Array[] = [utf8.encode('VTS1'), u32(names.length)]
   for (const name of names) {
@@ -358,10 +380,18 @@ export function encodeTensorSet(map: TensorMap): Uint8Array {
     const nameBytes = utf8.encode(name)
     parts.push(u32(nameBytes.length), nameBytes, Uint8Array.of(dtypeCode[t.dtype]), u32(t.shape.length), ...t.shape.map(u64), dataBytes(t))
   }
-  return concatBytes(...parts)
+  return parts
+}
+
+/** The canonical VTS1 bytes of a set of named tensors. */
+export function encodeTensorSet(map: TensorMap): Uint8Array {
+  return concatBytes(...tensorSetParts(map))
 }
 
 /** sha2-256 of the canonical encoding: the inputHash / outputHash a receipt commits to. */
 export function hashTensorSet(map: TensorMap): Hex {
-  return bytesToHex(sha256(encodeTensorSet(map)))
+  // Streamed part by part: the tensors' data is hashed in place, never concatenated.
+  const hash = createSha256()
+  for (const part of tensorSetParts(map)) hash.update(part)
+  return bytesToHex(hash.digest())
 }

@@ -1,0 +1,97 @@
+import { describe, before, after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { testDatabases, type TestDatabase } from '@verity/db/testing'
+import { receiptDigest, signReceipt, ZERO_HASH, type Hex, type InferenceResult, type Receipt } from '@verity/protocol'
+import { createReceiptStore } from './receipts.ts'
+
+const key = `0x${'42'.repeat(32)}` as Hex
+let counter = 0
+function result(): InferenceResult {
+  counter++
+  const receipt: Receipt = {
+    requestId: `0x${counter.toString(16).padStart(64, '0')}` as Hex, modelDigest: `0x${'11'.repeat(32)}`, inputHash: `0x${'22'.repeat(32)}`,
+    outputHash: `0x${'33'.repeat(32)}`, mode: 'VANILLA', proofHash: ZERO_HASH, node: '0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F',
+    timestamp: 1_700_000_000 + counter, chainId: 31337,
+  }
+  return { version: 1, model: 'bafkreitest', input: {}, output: {}, receipt, signature: signReceipt(receipt, key) }
+}
+const rowCount = async (database: Awaited<ReturnType<TestDatabase['open']>>, id: string) =>
+  (await database.db.withTables<{ node_receipts: { id: string } }>().selectFrom('node_receipts').select('id').where('id', '=', id).execute()).length
+
+for (const backend of await testDatabases()) {
+  describe(`receipt store durability on ${backend.kind}`, { skip: backend.skip }, () => {
+    let t: TestDatabase
+    before(async () => { t = await backend.create() })
+    after(() => t?.dispose())
+
+    test("'after-response': save returns before the commit, the receipt is readable at once and committed within the group window", async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 200 })
+      const r = result()
+      const id = receiptDigest(r.receipt)
+      await store.save(r, id, 3)
+      assert.equal(await rowCount(database, id), 0, 'not committed yet: the group waits up to 200 ms')
+      assert.equal((await store.get(id)).signature, r.signature, 'GET by id sees it before the commit')
+      await store.flush()
+      assert.equal(await rowCount(database, id), 1)
+      assert.equal((await store.get(id)).receipt.requestId, r.receipt.requestId)
+      await database.close()
+    })
+
+    test('flush on close keeps every answered receipt (a graceful restart loses none)', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000 })
+      const ids: Hex[] = []
+      for (let i = 0; i < 50; i++) {
+        const r = result()
+        ids.push(receiptDigest(r.receipt))
+        await store.save(r, ids.at(-1)!)
+      }
+      await store.flush()
+      await database.close()
+      const reopened = await t.open()
+      const again = await createReceiptStore(reopened)
+      for (const id of ids) assert.equal((await again.get(id)).id, id)
+      assert.ok((await again.count()) >= 50)
+      await reopened.close()
+    })
+
+    test("'before-response': save resolves only once the receipt is committed", async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { durability: 'before-response' })
+      const r = result()
+      const id = receiptDigest(r.receipt)
+      await store.save(r, id)
+      assert.equal(await rowCount(database, id), 1)
+      await database.close()
+    })
+
+    test('saving the same receipt twice stores it once', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 1 })
+      const r = result()
+      const id = receiptDigest(r.receipt)
+      await store.save(r, id)
+      await store.save(r, id)
+      const other = result()
+      await store.save(other, receiptDigest(other.receipt))
+      await store.flush()
+      assert.equal(await rowCount(database, id), 1)
+      assert.equal(await rowCount(database, receiptDigest(other.receipt)), 1, 'a duplicate does not sink its group')
+      await database.close()
+    })
+
+    test('a group that cannot commit is reported with its receipt ids (nobody is left waiting)', async () => {
+      const database = await t.open()
+      const errors: Array<{ error: unknown; ids: string[] }> = []
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000, onCommitError: (error, ids) => errors.push({ error, ids }) })
+      const r = result()
+      const id = receiptDigest(r.receipt)
+      await store.save(r, id)
+      await database.close()
+      await store.flush()
+      assert.equal(errors.length, 1)
+      assert.deepEqual(errors[0]!.ids, [id])
+    })
+  })
+}
