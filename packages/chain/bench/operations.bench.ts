@@ -5,6 +5,7 @@ import { generatePrivateKey, privateKeyToAddress, signReceipt, ZERO_HASH, type M
 import type { BenchContext } from '@verity/bench'
 import {
   startAnvil, createVerityClient, createVerityWallet, deployVerity, registerNode, heartbeat, leaveNode, withdrawStake, allowMeasurement,
+  grantRole, recordAttestation, revokeMeasurement,
   publishRelease, settleReceipt, settleZkReceipt, settleBatch, openEquivocationDispute, openQuorumDispute, claimRewards, zkProofHash,
   type Groth16Proof, type WriteResult,
 } from '../src/index.ts'
@@ -32,6 +33,13 @@ export default async function operationsBench(ctx: BenchContext): Promise<void> 
     const m = keccak256(toHex('measurement'))
     await record('allowMeasurement', allowMeasurement(as(0), { measurement: m }))
     await record('registerNode with TEE measurement', registerNode(as(2), { endpoint: 'https://n2.example', stake: parseEther('1'), measurement: m }))
+    await grantRole(as(0), { role: 'VERIFIER', account: privateKeyToAddress(keys[0]!) })
+    const signer2 = privateKeyToAddress(keys[2]!)
+    await record('recordAttestation (first verdict for a node)', recordAttestation(as(0), { signer: signer2, measurement: m, reportHash: keccak256(toHex('report 1')), valid: true }))
+    await record('recordAttestation (re-attestation, new digest)', recordAttestation(as(0), { signer: signer2, measurement: m, reportHash: keccak256(toHex('report 2')), valid: true }))
+    const m2 = keccak256(toHex('measurement 2'))
+    await allowMeasurement(as(0), { measurement: m2 })
+    await record('revokeMeasurement', revokeMeasurement(as(0), { measurement: m2 }))
     for (const i of [3, 4]) await registerNode(as(i), { endpoint: `https://n${i}.example`, stake: parseEther('1') })
     await record('heartbeat', heartbeat(as(1)))
     await record('publishRelease (new repository, 2 files)', publishRelease(as(5), { repository: 'bench/model', release: '1.00', files: [keccak256('0x01'), keccak256('0x02')] }))

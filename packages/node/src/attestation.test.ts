@@ -80,6 +80,7 @@ test('SDK infer mode tee verifies the attestation by default: dev evidence only 
   const result = await allowing.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'tee' })
   assert.equal(result.receipt.mode, 'TEE')
   assert.match(result.verification.checks.find((c) => c.check === 'mode')!.message, /Mode TEE: a verified dev \(INSECURE\) attestation/)
+  assert.equal((await allowing.attestation()).digest, result.receipt.proofHash)
   // A saved result re-verifies later, as of its receipt's time.
   assert.equal((await allowing.verify(JSON.parse(JSON.stringify(result)))).ok, true)
   await assert.rejects(createClient({ url: teeNode.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'tee' }), (error: Error) => {
@@ -100,6 +101,11 @@ test('a node without TEE answers 404 TEE_NOT_CONFIGURED on /v1/attestation and r
   assert.equal(refused.body.error.code, 'UNSUPPORTED_MODE')
   assert.match(refused.body.error.message, /without a TEE/)
   assert.match(refused.body.error.hint, /--tee/)
+  await assert.rejects(createClient({ url: plainNode.url }).attestation(), (error: Error & { code?: string; status?: number }) => {
+    assert.equal(error.code, 'TEE_NOT_CONFIGURED')
+    assert.equal(error.status, 404)
+    return true
+  })
   const vanilla = await post(`${plainNode.url}/v1/infer`, { model: 'verity/tiny-mlp@1.00', input: tinyInput })
   assert.equal(vanilla.status, 200)
 })

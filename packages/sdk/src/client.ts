@@ -12,7 +12,7 @@ import { VerificationError } from './errors.ts'
 import { request, requestJson, type Transport } from './http.ts'
 import { checkZkml, modeVerifierOf, parseVerifierKey, type ZkModeCheck, type ZkSetupJson } from './zk.ts'
 import { vkHash as vkHashOf, type ZkVerifierKey } from '@verity/zk/verify'
-import { teeVerifier, type TeeOptions } from './tee.ts'
+import { teeVerifier, type NodeAttestationJson, type TeeOptions } from './tee.ts'
 
 export type ClientOptions = {
   /** Node URL; default `VERITY_NODE` or http://127.0.0.1:8420. */
@@ -150,6 +150,11 @@ export function createClient(options: ClientOptions = {}) {
     async checkZkml(result: InferenceResult, vk?: ZkVerifierKey): Promise<ZkModeCheck> {
       const { key, setup } = await zkVerifierKey(result.model)
       return checkZkml(result, vk ?? key, setup.vkHash)
+    },
+
+    /** The node's TEE attestation (GET /v1/attestation); NodeRequestError TEE_NOT_CONFIGURED without a TEE. */
+    async attestation(): Promise<NodeAttestationJson> {
+      return requestJson<NodeAttestationJson>(transport, '/v1/attestation')
     },
 
     async getReceipt(id: string): Promise<StoredReceipt> {

@@ -1,6 +1,9 @@
 /** The SDK's default check of TEE results: @verity/tee's teeModeVerifier under the client's policy. */
-import { atReceiptTime, teeModeVerifier, type VerifyPolicy } from '@verity/tee'
-import type { VerifyResultOptions } from '@verity/protocol'
+import { atReceiptTime, teeModeVerifier, type AttestationEvidence, type TeeProviderName, type VerifyPolicy } from '@verity/tee'
+import type { Address, Hex, VerifyResultOptions } from '@verity/protocol'
+
+/** GET /v1/attestation: the node's current evidence, its digest (proofHash of its TEE receipts) and measurement hash. */
+export type NodeAttestationJson = { node: Address; provider: TeeProviderName; measurement: Hex; digest: Hex; evidence: AttestationEvidence }
 
 export type TeeOptions = {
   /**

@@ -84,7 +84,16 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
   ]))
   out()
   out(color.bold('Nodes'))
-  out(table(network.nodes.map((n) => [`node-${n.index + 1}`, n.url, n.address, `${formatEther(n.stake)} ETH staked`, n.dataDir])))
+  const attested = new Map<string, string>()
+  if (network.verifier) {
+    const { createVerityClient, getAttestation } = await import('@verity/chain')
+    const chain = createVerityClient({ rpcUrl: network.rpcUrl, deployment: d })
+    for (const n of network.nodes) {
+      const a = await getAttestation(chain, { signer: n.address }).catch(() => null)
+      attested.set(n.address, a?.attested ? color.green('TEE attested') : a && a.verifiedAt !== 0 && !a.valid ? color.red('attestation INVALID') : color.yellow('not attested yet'))
+    }
+  }
+  out(table(network.nodes.map((n) => [`node-${n.index + 1}`, n.url, n.address, `${formatEther(n.stake)} ETH staked`, ...(attested.size ? [attested.get(n.address) ?? ''] : []), n.dataDir])))
   const models = network.nodes[0]?.models ?? []
   if (models.length > 0) {
     out()

@@ -37,6 +37,9 @@ export async function verify(file: string, options: VerifyOptions): Promise<void
       out(`\n  Verification key: ${zk.trust}`)
     }
     if (verification.ok && signers.length === 0) out('\n  Note: the signer was not pinned; pass --signer ADDRESS to require a specific node.')
+    if (!options.allowDevTee && verification.checks.some((c) => !c.ok && c.check === 'mode' && /development provider/.test(c.message))) {
+      out('\n  Note: this TEE result comes from the INSECURE dev attester; pass --allow-dev-tee to accept it on a development network.')
+    }
   }
   if (!verification.ok) throw new ExitError(1)
 }
