@@ -3,7 +3,8 @@ import type { CheckOutcome } from '@verity/protocol'
 import { color, table } from './output.ts'
 
 const labels: Record<string, string> = {
-  format: 'format', model: 'model', 'input-hash': 'input', 'output-hash': 'output', signature: 'signature', signer: 'signer', mode: 'proof', registry: 'registry', inclusion: 'on chain', attestation: 'attestation',
+  format: 'format', model: 'model', 'input-hash': 'input', 'output-hash': 'output', signature: 'signature', signer: 'signer', mode: 'proof', registry: 'registry', inclusion: 'on chain',
+  attestation: 'attestation', binding: 'key binding',
 }
 
 export function renderChecks(checks: readonly CheckOutcome[]): string {

@@ -34,10 +34,12 @@ export function buildProgram(): Command {
     .addOption(deploymentOption())
     .option('--settle-interval <ms>', 'how often nodes post their receipts\' Merkle root on chain', (v) => Number(v), 60_000)
     .option('--samples <repos>', 'comma-separated sample repositories to seed (default: all)')
+    .option('--llm-provider <name=url...>', 'an OpenAI-compatible upstream for /v1/chat/completions (repeatable); its API key is read from VERITY_LLM_KEY_<NAME>')
     .addOption(new Option('--funder-key-file <file>', 'with --chain: a funded key (0x-hex) that deploys and funds the nodes (default: anvil\'s dev account)').env('VERITY_FUNDER_KEY_FILE'))
     .addOption(new Option('--tee <provider>', 'TEE attestation for the nodes: dev is the INSECURE development provider (the network allow-lists its measurement and runs the attestation verifier); auto/nitro/configfs-tsm/sev-guest need TEE hardware')
       .choices(['none', 'dev', 'auto', 'nitro', 'configfs-tsm', 'sev-guest']).env('VERITY_TEE'))
-    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single', 'verity up --tee dev   # TEE mode with the INSECURE dev attester'))
+    .addHelpText('after', examples('verity up', 'verity up --data-dir /tmp/verity --port 9000 --nodes 5', 'verity up --chain http://127.0.0.1:8545 --deployment deployment.json', 'verity up --single', 'verity up --tee dev   # TEE mode with the INSECURE dev attester',
+      'VERITY_LLM_KEY_OPENAI=sk-... verity up --tee dev --llm-provider openai=https://api.openai.com/v1'))
     .action(async (o) => (await import('./commands/up.ts')).up(o))
 
   const model = program.command('model').description('Publish, find and fetch models in the hub')
@@ -168,6 +170,34 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('verity infer --model verity/tiny-mlp@1.00 --input input.json', 'verity infer --model bafkrei... --input input.json --out result.json', 'verity infer --model verity/tiny-mlp@1.00 --input input.json --mode quorum --k 3 --out result.json', 'verity infer --model verity/tiny-mlp@1.00 --input input.json --mode tee --out result.json'))
     .action(async (o) => (await import('./commands/infer.ts')).infer(o))
 
+  const llmOptions = (c: Command) => c
+    .requiredOption('--model <provider/model>', 'the upstream provider configured on the node, then its model name')
+    .option('--stream', 'print the answer as it arrives (verified when it ends)')
+    .option('--out <file>', 'save the answer with its receipt and attestation for `verity verify`')
+    .option('--json', 'print the whole result as JSON')
+    .addOption(new Option('--settlement <mode>', 'private: never posted; batch: in the node\'s Merkle batch; individual: settled alone on chain').choices(['private', 'batch', 'individual']))
+    .option('--temperature <t>', 'sampling temperature', (v) => Number(v))
+    .option('--max-tokens <n>', 'longest answer, tokens', (v) => Number(v))
+    .option('--allow-dev-tee', 'accept the INSECURE dev TEE provider (local networks started with `verity up --tee dev`)')
+    .option('--timeout <ms>', 'give up after this long', (v) => Number(v), 120_000)
+    .addOption(nodeOption())
+    .addOption(chainOption())
+    .addOption(deploymentOption())
+    .addOption(networkOption())
+  llmOptions(program.command('chat').description('Ask an LLM through a Verity TEE node; the answer\'s receipt and attestation are verified before it is trusted'))
+    .option('--message <text...>', 'a user message (repeatable)')
+    .option('--system <text>', 'a system message first')
+    .addHelpText('after', examples(
+      'verity chat --model local/llama-3.1-8b --message "What is 2+2?"',
+      'verity chat --model openai/gpt-4o-mini --system "Be brief." --message "Name a prime" --stream --out answer.json',
+      'verity verify answer.json',
+    ))
+    .action(async (o) => (await import('./commands/chat.ts')).chat(o))
+  llmOptions(program.command('complete').description('A text completion (served as one chat turn) through a Verity TEE node, verified'))
+    .requiredOption('--prompt <text>', 'the prompt')
+    .addHelpText('after', examples('verity complete --model local/llama-3.1-8b --prompt "Once upon a time" --stream'))
+    .action(async (o) => (await import('./commands/chat.ts')).complete(o))
+
   program
     .command('verify <result>')
     .description('Check a saved result offline: exit 0 when every check passes, 1 when any fails')
@@ -177,12 +207,12 @@ export function buildProgram(): Command {
     .option('--k <n>', 'quorum results: require at least k agreeing nodes', (v) => Number(v))
     .option('--vk-hash <hash>', 'ZKML results: accept only this verification key hash (the vkHash of the model release)')
     .option('--trust-contributor <name...>', 'ZKML results (with --node): the setup\'s ceremony must include one of these contributors in each phase')
-    .option('--allow-dev-tee', 'TEE results: accept the INSECURE dev attester (set automatically for networks started with `verity up --tee dev`)')
+    .option('--allow-dev-tee', 'TEE and LLM results: accept the INSECURE dev attester (set automatically for networks started with `verity up --tee dev`)')
     .option('--json', 'print the checks as JSON')
     .addOption(chainOption())
     .addOption(deploymentOption())
     .addOption(networkOption())
-    .addHelpText('after', examples('verity verify result.json', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420', 'verity verify --onchain result.json'))
+    .addHelpText('after', examples('verity verify result.json', 'verity verify answer.json --allow-dev-tee', 'verity verify result.json --signer 0x1234...', 'verity verify result.json --node http://127.0.0.1:8420', 'verity verify --onchain result.json'))
     .action(async (file, o) => (await import('./commands/verify.ts')).verify(file, o))
 
   const zk = program.command('zk').description('ZKML: compile a model to a circuit, run its Groth16 setup, export its Solidity verifier')

@@ -228,6 +228,7 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
     const startedAt = now()
     const body = { ...req, model: upstreamModel, stream: false }
     delete (body as Record<string, unknown>).stream_options
+    delete (body as Record<string, unknown>).verity
     const sent = await send(provider, body, false, callOptions.signal)
     let parsed: ChatCompletionResponse
     try {
@@ -257,7 +258,8 @@ export function createLlmGateway(options: LlmGatewayOptions): LlmGateway {
     exchange.catch(() => undefined) // the iterator reports the same error; do not also crash the process
     async function* iterate(): AsyncGenerator<ChatCompletionChunk> {
       const startedAt = now()
-      const sent = await send(provider, { ...req, model: upstreamModel, stream: true }, true, callOptions.signal)
+      const { verity: _verity, ...forwarded } = req
+      const sent = await send(provider, { ...forwarded, model: upstreamModel, stream: true }, true, callOptions.signal)
       const assembler = new ChunkAssembler()
       let idle: NodeJS.Timeout | undefined
       const arm = () => {

@@ -28,6 +28,7 @@ test('request hash vector, with its preimage', () => {
 
 test('stream flags and key order do not change the request hash; content does', () => {
   assert.equal(hashRequest({ ...REQUEST, stream: true, stream_options: { include_usage: true } }), REQUEST_HASH)
+  assert.equal(hashRequest({ ...REQUEST, verity: { settlement: 'private' } }), REQUEST_HASH)
   assert.equal(hashRequest({ seed: 7, temperature: 0, messages: REQUEST.messages, model: REQUEST.model }), REQUEST_HASH)
   assert.notEqual(hashRequest({ ...REQUEST, temperature: 0.1 }), REQUEST_HASH)
   assert.notEqual(hashRequest({ ...REQUEST, model: 'other/small-model' }), REQUEST_HASH)

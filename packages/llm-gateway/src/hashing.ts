@@ -6,6 +6,8 @@
  *     canonicalRequest = the request as sent by the client, with
  *       - model kept as the full "provider/model" name,
  *       - stream and stream_options removed (they change the transport, not the question),
+ *       - verity removed (the Verity options, e.g. { settlement }, say how the receipt is handled,
+ *         not what was asked; they are never sent upstream),
  *       - undefined members dropped (canonicalJson does so).
  *
  *   outputHash = sha256(utf8("verity-llm-output-v1\n" + canonicalJson(canonicalOutput)))
@@ -27,7 +29,7 @@ export const MODEL_DIGEST_DOMAIN = 'verity-llm-model-v1\n'
 const sha256Hex = (text: string): Hex => bytesToHex(new Uint8Array(createHash('sha256').update(utf8.encode(text)).digest()))
 
 export function canonicalRequest(request: ChatCompletionRequest): Record<string, unknown> {
-  const { stream: _stream, stream_options: _options, ...rest } = request
+  const { stream: _stream, stream_options: _options, verity: _verity, ...rest } = request
   return rest
 }
 

@@ -5,6 +5,7 @@ import * as gateway from './index.ts'
 test('public API snapshot', () => {
   assert.deepEqual(Object.keys(gateway).sort(), [
     'ChunkAssembler', 'MODEL_DIGEST_DOMAIN', 'OUTPUT_HASH_DOMAIN', 'REQUEST_HASH_DOMAIN', 'assertChatCompletionRequest', 'buildReceiptFields',
-    'canonicalOutput', 'canonicalRequest', 'createLlmGateway', 'hashOutput', 'hashRequest', 'llmModelDigest', 'verifyLlmReceipt',
+    'canonicalOutput', 'canonicalRequest', 'chatChunkToCompletionChunk', 'chatToCompletionResponse', 'completionToChatRequest', 'completionToChatResponse',
+    'createLlmGateway', 'hashOutput', 'hashRequest', 'llmModelDigest', 'verifyLlmReceipt',
   ])
 })

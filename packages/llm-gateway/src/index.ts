@@ -11,6 +11,10 @@ export {
   hashRequest, hashOutput, canonicalRequest, canonicalOutput, llmModelDigest, REQUEST_HASH_DOMAIN, OUTPUT_HASH_DOMAIN, MODEL_DIGEST_DOMAIN,
 } from './hashing.ts'
 export { assertChatCompletionRequest } from './validate.ts'
+export {
+  completionToChatRequest, chatToCompletionResponse, chatChunkToCompletionChunk, completionToChatResponse,
+  type CompletionRequest, type CompletionResponse, type CompletionChunk, type CompletionChoice,
+} from './completions.ts'
 export { buildReceiptFields, type BuildReceiptParameters } from './receipt.ts'
 export { verifyLlmReceipt, type VerifyLlmReceiptParameters, type LlmReceiptCheck } from './verifyLlmReceipt.ts'
 export type * from './types.ts'

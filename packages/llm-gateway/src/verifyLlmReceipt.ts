@@ -34,7 +34,7 @@ export function verifyLlmReceipt(params: VerifyLlmReceiptParameters): { ok: bool
   checks.push({ check: 'input-hash', ok: input === r.inputHash, message: input === r.inputHash ? 'The request hashes to the receipt\'s inputHash.' : 'The request does not hash to the receipt\'s inputHash: it was changed after signing.' })
   const output = hashOutput(params.response)
   checks.push({ check: 'output-hash', ok: output === r.outputHash, message: output === r.outputHash ? 'The answer hashes to the receipt\'s outputHash.' : 'The answer does not hash to the receipt\'s outputHash: it was changed after signing.' })
-  checks.push({ check: 'mode', ok: r.mode === 'TEE', message: r.mode === 'TEE' ? 'Mode TEE: check the attestation behind proofHash with @verity/tee.' : `LLM receipts are TEE receipts; this one says ${r.mode}.` })
+  checks.push({ check: 'mode', ok: r.mode === 'TEE', message: r.mode === 'TEE' ? 'Mode TEE: proofHash names the attestation the node relied on (verify it with @verity/tee).' : `LLM receipts are TEE receipts; this one says ${r.mode}.` })
   const signer = recoverReceiptSigner(r, params.signature)
   const sigOk = signer !== null && sameAddress(signer, r.node)
   checks.push({ check: 'signature', ok: sigOk, message: sigOk ? `Signed by node ${r.node}.` : `The signature does not recover to node ${r.node}.` })

@@ -4,6 +4,8 @@ import { resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { VerityError, type Hex } from '@verity/protocol'
 import { parseTeeSetting, type NodeTeeSetting } from './attestation.ts'
+import type { UpstreamProvider } from '@verity/llm-gateway'
+import { resolveLlmProviders } from './llm.ts'
 
 export type NodeConfig = {
   /** Where keys, blobs, the embedded database and logs live. Default `./.verity`. */
@@ -54,11 +56,23 @@ export type NodeConfig = {
    * within 20 ms; 'before-response': answer only once the receipt is committed (see ReceiptStoreOptions).
    */
   receiptDurability: 'before-response' | 'after-response'
+  /**
+   * Upstream LLM providers for POST /v1/chat/completions and /v1/completions (TEE nodes only): in a
+   * config file objects { name, baseUrl, apiKeyEnv?, timeoutMs?, maxRetries? } or "NAME=BASE_URL"
+   * strings; env VERITY_LLM_PROVIDERS "NAME=URL,NAME=URL". A provider's API key is read from
+   * VERITY_LLM_KEY_<NAME> unless apiKeyEnv names another variable; keys never reach logs or errors.
+   */
+  llmProviders: UpstreamProvider[]
+  /** Per upstream attempt (streams: to the first byte and between chunks). Default 120 000 ms. */
+  llmTimeoutMs: number
+  /** Retries with exponential backoff on network errors, timeouts, 408/409/429/5xx. Default 2. */
+  llmMaxRetries: number
 }
 
 /** Keys a config file may set (JSON object, `configFile` / VERITY_CONFIG); flags win over it, it wins over the environment. */
 const fileKeys = ['host', 'port', 'databaseUrl', 'chainId', 'workers', 'sessionCacheBytes', 'inferTimeoutMs', 'maxInputBytes', 'maxUploadBytes', 'allowNonFinite', 'logLevel',
-  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement', 'receiptDurability'] as const
+  'seedSamples', 'memory', 'memoryEmbedder', 'memoryLlmUrl', 'memoryLlmModel', 'zkWorkers', 'zkWaitMs', 'tee', 'teeRefreshSeconds', 'teeNitroHelper', 'teeDevMeasurement', 'receiptDurability',
+  'llmProviders', 'llmTimeoutMs', 'llmMaxRetries'] as const
 
 /** Reads a node config file; unknown keys are refused (a typo must not silently mean the default). */
 export function readConfigFile(path: string): Partial<NodeConfig> {
@@ -107,6 +121,9 @@ export function resolveConfig(given: Partial<NodeConfig> & { configFile?: string
     teeNitroHelper: partial.teeNitroHelper ?? (env.VERITY_TEE_NITRO_HELPER ? env.VERITY_TEE_NITRO_HELPER.split(/\s+/).filter(Boolean) : undefined),
     teeDevMeasurement: partial.teeDevMeasurement ?? ((env.VERITY_TEE_DEV_MEASUREMENT as Hex | undefined) || undefined),
     receiptDurability: partial.receiptDurability ?? receiptDurabilityFromEnv(env.VERITY_RECEIPT_DURABILITY),
+    llmProviders: resolveLlmProviders(partial.llmProviders ?? (env.VERITY_LLM_PROVIDERS ? env.VERITY_LLM_PROVIDERS.split(',').filter((s) => s.trim() !== '') : []), env),
+    llmTimeoutMs: partial.llmTimeoutMs ?? (env.VERITY_LLM_TIMEOUT_MS ? Number(env.VERITY_LLM_TIMEOUT_MS) : 120_000),
+    llmMaxRetries: partial.llmMaxRetries ?? (env.VERITY_LLM_MAX_RETRIES ? Number(env.VERITY_LLM_MAX_RETRIES) : 2),
   }
 }
 

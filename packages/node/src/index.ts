@@ -18,3 +18,4 @@ export {
   startNodeAttestation, registerAttestationRoutes, parseTeeSetting, nodeTeeSettings, DEV_TEE_MEASUREMENT, DEV_TEE_MEASUREMENT_HASH,
   type NodeAttestation, type NodeAttestor, type NodeTeeSetting, type AttestationResponse, type StartNodeAttestationParameters,
 } from './attestation.ts'
+export { registerLlmRoutes, resolveLlmProviders, llmKeyEnv, createNodeLlmGateway, type LlmRoutesParameters, type LlmAttestation } from './llm.ts'

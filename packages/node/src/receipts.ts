@@ -3,7 +3,7 @@
  * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
  */
 import { migrate, sql, type Database, type Generated, type Insertable, type Migration } from '@verity/db'
-import { VerityError, type Hex, type InferenceResult, type Mode, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
+import { VerityError, type Hex, type InferenceResult, type LlmSettlementMode, type Mode, type Receipt, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
 
 type ReceiptTables = {
   node_receipts: {
@@ -18,6 +18,8 @@ type ReceiptTables = {
     input: string | null
     output: string | null
     latency_ms: number | null
+    /** null or 'batch': settled in the node's Merkle batches; 'private': never posted; 'individual': settled alone. */
+    settlement: string | null
     created_at: Generated<Date | string>
   }
 }
@@ -50,7 +52,25 @@ export const receiptMigrations: Migration[] = [
       await db.schema.alterTable('node_receipts').addColumn('latency_ms', 'integer').execute()
     },
   },
+  {
+    // How the receipt is settled (LLM requests choose per request); null = the Merkle batch queue.
+    name: '003-receipt-settlement',
+    up: async (db) => {
+      await db.schema.alterTable('node_receipts').addColumn('settlement', 'text').execute()
+    },
+  },
 ]
+
+/** A signed receipt that is no tensor inference (e.g. an LLM answer): stored without input/output. */
+export type SignedReceiptEntry = {
+  id: Hex
+  /** What ran, e.g. "llm:provider/model". */
+  model: string
+  receipt: Receipt
+  signature: Hex
+  latencyMs?: number | undefined
+  settlement?: LlmSettlementMode | undefined
+}
 
 /** Tensors larger than this (as JSON) are stored as hashes only. */
 const KEEP_TENSORS_UNDER = 64 * 1024
@@ -114,6 +134,18 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   const flushAll = async (): Promise<void> => {
     while (pending.length > 0 || flushing !== null) await startFlush()
   }
+  const enqueue = (row: Row): Promise<void> => {
+    uncommitted.set(row.id, row)
+    if (durability === 'after-response') {
+      pending.push({ row, done: (error) => { if (error !== undefined) options.onCommitError?.(error, [row.id]) } })
+      if (flushing === null && timer === null) timer = setTimeout(startFlush, groupCommitMs)
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
+      startFlush()
+    })
+  }
   const toStored = (row: Row | Record<string, unknown> & { created_at: Date | string }): StoredReceipt => {
     const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
     return {
@@ -125,22 +157,20 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   return {
     durability,
     /** Resolves when the receipt is durable ('before-response') or at once ('after-response'). */
-    save(result: InferenceResult, id: Hex, latencyMs?: number): Promise<void> {
-      const row: Row = {
+    save(result: InferenceResult, id: Hex, latencyMs?: number, settlement?: LlmSettlementMode): Promise<void> {
+      return enqueue({
         id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
         issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
         input: small(result.input), output: small(result.output), latency_ms: latencyMs === undefined ? null : Math.round(latencyMs),
-        created_at: new Date(),
-      }
-      uncommitted.set(id, row)
-      if (durability === 'after-response') {
-        pending.push({ row, done: (error) => { if (error !== undefined) options.onCommitError?.(error, [id]) } })
-        if (flushing === null && timer === null) timer = setTimeout(startFlush, groupCommitMs)
-        return Promise.resolve()
-      }
-      return new Promise<void>((resolve, reject) => {
-        pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
-        startFlush()
+        settlement: settlement ?? null, created_at: new Date(),
+      })
+    },
+    /** Stores a signed receipt with no tensors (LLM answers: prompts and answers are not kept); durability as save(). */
+    saveSigned(entry: SignedReceiptEntry): Promise<void> {
+      return enqueue({
+        id: entry.id, request_id: entry.receipt.requestId, model_cid: entry.model, mode: entry.receipt.mode, signer: entry.receipt.node,
+        issued_at: entry.receipt.timestamp, receipt: JSON.stringify(entry.receipt), signature: entry.signature, input: null, output: null,
+        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null, created_at: new Date(),
       })
     },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */

@@ -50,6 +50,7 @@ export const resultSchema = {
   properties: {
     version: { type: 'integer' }, model: { type: 'string' }, input: tensorMapJson, output: tensorMapJson, receipt: receiptSchema, signature: { type: 'string' },
     proof: {}, source: { type: 'object', properties: { node: { type: 'string' }, ref: { type: 'string' } } },
+    settlement: { type: 'object', additionalProperties: true, properties: { mode: { type: 'string' } } },
   },
 } as const
 
@@ -106,6 +107,7 @@ export const routes = {
         mode: { type: 'string', enum: ['vanilla', 'zkml', 'tee', 'quorum'], default: 'vanilla' }, requestId: hex32, timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
         encoding: { type: 'string', enum: ['json', 'base64'], default: 'json' },
         async: { type: 'boolean', description: 'mode zkml: answer 202 with a proof id at once (poll GET /v1/proofs/:id)' },
+        settlement: { type: 'string', enum: ['private', 'batch', 'individual'], description: 'private: never posted; batch (default): the Merkle batch queue; individual: settled alone on chain before the answer' },
       },
     },
     response: { 200: resultSchema, 202: { type: 'object', properties: { status: { type: 'string' }, id: { type: 'string' }, statusUrl: { type: 'string' } } }, ...errors },

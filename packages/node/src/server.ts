@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, VerityError, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -19,6 +19,7 @@ import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
 import { createReceiptStore, type ReceiptStore } from './receipts.ts'
 import { registerAttestationRoutes, startNodeAttestation, unrelatedAddress, type NodeAttestor } from './attestation.ts'
+import { createNodeLlmGateway, registerLlmRoutes } from './llm.ts'
 import { createZkmlService, registerZkmlRoutes, type ZkmlService } from './zkml.ts'
 import { createPeerFetcher, crashHooks, faultFromEnv, registerNetworkRoutes, startNetworkAgent, withFault, type NetworkAgent, type NodeNetworkOptions } from './network/index.ts'
 
@@ -250,6 +251,16 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       resolveModel, prepareInputs: prepare, run, saveReceipt, defaultTimeoutMs: config.inferTimeoutMs, now,
     })
     closers.push(() => zkml.close())
+    /** The settlement a request asked for; individual settles now (a failure is reported, the receipt stays stored). */
+    const settleAsAsked = async (mode: LlmSettlementMode, receipt: Receipt, signature: Hex): Promise<LlmSettlementJson> => {
+      if (mode !== 'individual') return { mode }
+      try {
+        return { mode, status: 'settled', tx: (await agent!.settleReceipt(receipt, signature)).tx }
+      } catch (error) {
+        app.log.warn({ err: error }, 'individual settlement failed')
+        return { mode, status: 'failed', error: (error as Error).message.split('\n')[0]! }
+      }
+    }
     const app = await buildApp({
       hub: hubPort(hub, zkml),
       maxInputBytes: config.maxInputBytes,
@@ -264,10 +275,17 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         ...(agent ? { network: await agent.status() } : {}),
       }),
       inference: {
-        infer: (request) => request.mode === 'zkml' ? zkml.infer(request) : runInference({
-          key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, saveReceipt, now,
-          attestation: attestor ? () => attestor!.current() : undefined,
-        }, request),
+        infer: async (request) => {
+          if (request.mode === 'zkml') return zkml.infer(request)
+          const settlement = request.settlement
+          if (settlement === 'individual' && agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'settlement' } })
+          const result = await runInference({
+            key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, now,
+            saveReceipt: (r, id, latencyMs) => receipts.save(r, id, latencyMs, settlement),
+            attestation: attestor ? () => attestor!.current() : undefined,
+          }, request)
+          return settlement === undefined ? result : { ...result, settlement: await settleAsAsked(settlement, result.receipt, result.signature) }
+        },
         getReceipt: (id) => receipts.get(id),
       },
     })
@@ -275,6 +293,15 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     registerNetworkRoutes(app, () => agent)
     registerZkmlRoutes(app, zkml)
     registerAttestationRoutes(app, { address: key.address, attestor: () => attestor })
+    registerLlmRoutes(app, {
+      gateway: createNodeLlmGateway({
+        providers: config.llmProviders, timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries,
+        // Gateway events carry no keys (it scrubs them); they are debug detail.
+        log: (event) => app.log.debug(event, `llm ${event.event}`),
+      }),
+      attestor: () => attestor, key, chainId: config.chainId, now,
+      saveReceipt: (entry) => receipts.saveSigned(entry), settle: settleAsAsked, onChain: () => agent !== null,
+    })
     // Attest before listening: a node configured for a TEE that cannot attest must not start.
     attestor = await startNodeAttestation({
       setting: config.tee, address: key.address, refreshMs: config.teeRefreshSeconds * 1000, nitroHelper: config.teeNitroHelper, devMeasurement: config.teeDevMeasurement,

@@ -78,6 +78,8 @@ export type InferRequest = {
   encoding?: 'json' | 'base64'
   /** Mode zkml: answer 202 `{status: 'pending', id}` at once and let the client poll GET /v1/proofs/:id. */
   async?: boolean
+  /** How the receipt is settled (as for LLM requests, LlmSettlementMode); default batch. ZKML receipts are always batched. */
+  settlement?: LlmSettlementMode
 }
 
 export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }
@@ -118,4 +120,67 @@ export type StatsResponse = {
   bucketSeconds: number
   buckets: StatsBucketJson[]
   totals: { receipts: number; byMode: Partial<Record<Mode, number>>; latencyAvgMs: number | null }
+}
+
+/**
+ * LLM gateway (POST /v1/chat/completions, POST /v1/completions; OpenAI-compatible, served only by TEE
+ * nodes). Requests are the OpenAI bodies with `model` as "provider/model", plus an optional
+ * `verity` member (or header `x-verity-settlement`) that is never sent upstream nor hashed.
+ *
+ * Whole answers are the OpenAI answer plus a `verity` member (LlmVerity). Streams are the OpenAI
+ * server-sent events; the last event before `data: [DONE]` is a chunk with `choices: []` and the
+ * `verity` member: `{ id, object, created, model, choices: [], verity }`. A failure after the first
+ * event arrives as `data: {"error": {code, message, details, hint}}` and the stream ends.
+ * Hashes and receipt fields: @verity/llm-gateway (hashing.ts, completions.ts, receipt.ts).
+ */
+export type LlmSettlementMode = 'private' | 'batch' | 'individual'
+
+/** The `verity` member a client may add to an LLM request body. */
+export type LlmRequestOptions = {
+  /**
+   * private: the receipt is kept by the node and never posted; batch (default): it goes into the
+   * node's next Merkle batch root on chain; individual: the node settles it alone on chain
+   * (Settlement.settleReceipt) before answering.
+   */
+  settlement?: LlmSettlementMode
+}
+
+/** What the node did with the receipt. */
+export type LlmSettlementJson =
+  | { mode: 'private' | 'batch' }
+  | { mode: 'individual'; status: 'settled'; tx: Hex }
+  | { mode: 'individual'; status: 'failed'; error: string }
+
+/**
+ * The attestation a TEE receipt's proofHash names: `digest` = attestationDigest(evidence) (@verity/tee),
+ * `measurement` the bytes32 measurement hash registered on chain. The evidence travels with every
+ * answer: nodes re-attest every few minutes, so GET /v1/attestation may already serve a newer one.
+ */
+export type AttestationRefJson = { provider: string; digest: Hex; measurement: Hex; evidence: unknown }
+
+/** The `verity` member of every LLM answer (and of the final stream event). */
+export type LlmVerity = {
+  /** Mode TEE; proofHash = attestation.digest; inputHash/outputHash per @verity/llm-gateway hashing. */
+  receipt: import('./receipt.ts').Receipt
+  signature: Hex
+  /** The receipt's EIP-712 digest: GET /v1/receipts/:id serves it. */
+  receiptId: Hex
+  attestation: AttestationRefJson
+  settlement: LlmSettlementJson
+}
+
+/**
+ * An LLM answer as `verity chat --out` saves it, for `verity verify`. `request` is exactly what was
+ * asked (a chat or a completion body); `response` is the whole answer (streams assembled), without
+ * the `verity` member, which is kept apart (it carries the attestation evidence, so the file verifies offline).
+ */
+export type LlmResultJson = {
+  kind: 'verity-llm-result'
+  version: 1
+  endpoint: 'chat' | 'completion'
+  request: Record<string, unknown>
+  response: Record<string, unknown>
+  verity: LlmVerity
+  /** Where it came from (informational, never trusted by the checks). */
+  source?: { node?: string }
 }

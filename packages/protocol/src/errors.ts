@@ -51,6 +51,8 @@ export const errorCatalogue = {
   INVALID_PROOF: { status: 422, hint: 'The proof or its public signals are corrupt or malformed; ask the node for a fresh result.' },
   // TEE attestation on nodes: GET /v1/attestation, mode tee, the attestation verifier (helper attest)
   TEE_NOT_CONFIGURED: { status: 404, hint: 'This node runs without a TEE: start it with --tee auto|nitro|configfs-tsm|sev-guest on TEE hardware (--tee dev on local networks only), or use another mode.' },
+  // LLM gateway on the node (POST /v1/chat/completions, /v1/completions; helper llm)
+  SETTLEMENT_UNAVAILABLE: { status: 409, hint: 'Settlement "individual" needs a node on a chain (`verity up`); use "batch" or "private" on a node without one.' },
 } as const satisfies Record<string, { status: number; hint: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue

@@ -25,4 +25,5 @@ export type {
   Dim, TensorSpecJson, IoSchema, HealthResponse, RepositoryJson, FileJson, ReleaseJson, ModelCardJson, SearchResponse, InferRequest, StoredReceipt,
   NetworkNodeJson, NetworkResponse, StatsBucketJson, StatsResponse,
   NodeNetworkStatus, InclusionResponse,
+  LlmSettlementMode, LlmRequestOptions, LlmSettlementJson, AttestationRefJson, LlmVerity, LlmResultJson,
 } from './api.ts'

@@ -23,9 +23,13 @@ export type InferenceResult = {
   proof?: unknown
   /** Where the result came from (informational; never trusted by the checks). */
   source?: { node?: string; ref?: string }
+  /** What the node did with the receipt when a settlement mode was asked for (informational). */
+  settlement?: import('./api.ts').LlmSettlementJson
 }
 
-export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion' | 'attestation'
+export type CheckId = 'format' | 'model' | 'input-hash' | 'output-hash' | 'signature' | 'signer' | 'mode' | 'registry' | 'inclusion'
+  // TEE (LLM) results: the attestation verifies and is the one proofHash names; it binds the signing key.
+  | 'attestation' | 'binding'
 
 export type CheckOutcome = {
   check: CheckId

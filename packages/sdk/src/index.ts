@@ -4,5 +4,8 @@ export { NodeRequestError, ConnectionError, TimeoutError, VerificationError } fr
 export { verifyInferenceResult, type InferenceResult, type CheckOutcome } from '@verity/protocol'
 export { createMemoryClient, type MemoryClient, type MemoryClientOptions, type MemoryJson, type MemoryMessage } from './memory.ts'
 export { checkZkml, modeVerifierOf, type ZkModeCheck, type ZkSetupJson, type ZkmlProof } from './zk.ts'
-export type { NodeAttestationJson } from './tee.ts'
-export { teeVerifier, type TeeOptions } from './tee.ts'
+export { teeVerifier, type TeeOptions, type NodeAttestationJson } from './tee.ts'
+export {
+  createLlmClient, verifyLlmResult, attestationChecks,
+  type LlmClient, type LlmClientOptions, type VerifyLlmOptions, type VerifiedLlmResult, type VerifiedLlmEvent, type ChatParameters, type CompleteParameters, type LlmNetwork,
+} from './chat.ts'

@@ -92,7 +92,7 @@ const shuffle = <T>(items: T[]): T[] => {
 /** Errors after which another node is tried: the node is gone, slow, broken, or lied. */
 function shouldFailOver(error: unknown): boolean {
   if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof VerificationError) return true
-  if (error instanceof NodeRequestError) return error.status >= 500 || error.status === 429 || error.code === 'MODEL_NOT_FOUND' || error.code === 'UNSUPPORTED_MODE'
+  if (error instanceof NodeRequestError) return error.status >= 500 || error.status === 429 || error.code === 'MODEL_NOT_FOUND' || error.code === 'UNSUPPORTED_MODE' || error.code === 'TEE_NOT_CONFIGURED'
   return false
 }
 
@@ -368,14 +368,16 @@ export function createNetworkClient(options: NetworkClientOptions) {
     return { ...result, verification: { ...result.verification, checks } }
   }
 
-  async function single(p: NetworkInferParameters): Promise<VerifiedResult> {
-    const { modeVerifier, k: _k, ...body } = p
-    const expectedModel = parseModelCid(p.model)
+  /**
+   * Runs `attempt` on the active nodes (with `tee`: those with a valid recorded TEE attestation) in
+   * strategy order until one succeeds, moving on after the errors `shouldFailOver` names (gone, slow,
+   * broken, lying, or lacking the model or mode).
+   */
+  async function failover<T>(attempt: (node: NetworkNodeInfo) => Promise<T>, p: { tee?: boolean } = {}): Promise<T> {
     const failures: string[] = []
-    const tee = p.mode === 'tee'
-    for (const node of await candidates(tee)) {
+    for (const node of await candidates(p.tee === true)) {
       try {
-        return await withRegistry(await inferOn(node, body, expectedModel, modeVerifier ?? (tee ? teeVerifier(options) : undefined)))
+        return await attempt(node)
       } catch (error) {
         if (!shouldFailOver(error)) throw error
         failures.push(`${node.url}: ${(error as Error).message.split('\n')[0]}`)
@@ -383,6 +385,13 @@ export function createNetworkClient(options: NetworkClientOptions) {
       }
     }
     throw new VerityError('NO_NODES', `No node returned a verified result (${failures.length} tried): ${failures.join('; ')}`, { details: { failures } })
+  }
+
+  async function single(p: NetworkInferParameters): Promise<VerifiedResult> {
+    const { modeVerifier, k: _k, ...body } = p
+    const expectedModel = parseModelCid(p.model)
+    const tee = p.mode === 'tee'
+    return failover(async (node) => withRegistry(await inferOn(node, body, expectedModel, modeVerifier ?? (tee ? teeVerifier(options) : undefined))), { tee })
   }
 
   async function quorum(p: NetworkInferParameters): Promise<VerifiedResult> {
@@ -438,6 +447,9 @@ export function createNetworkClient(options: NetworkClientOptions) {
     discover,
     /** Active nodes with a valid recorded TEE attestation and an allowed measurement (what mode tee picks among). */
     discoverAttested,
+    failover,
+    /** The on-chain attestation check of a TEE receipt on this network (see checkAttestation). */
+    checkAttestation: (p: { receipt: Receipt }) => checkAttestation(chain, p),
     /** Runs a model on the network; `mode: 'quorum'` runs it on k nodes. Every result is verified, including the registry check. */
     infer(p: NetworkInferParameters): Promise<VerifiedResult> {
       return p.mode === 'quorum' ? quorum(p) : single(p)

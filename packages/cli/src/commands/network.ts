@@ -42,6 +42,8 @@ export function resolveNetwork(o: NetworkOptions): { rpcUrl: string; deployment:
 export type UpNetworkOptions = {
   dataDir: string; port: number; host: string; seed: boolean; workers?: number
   nodes: number; chain?: string; deployment?: string; settleInterval?: number; samples?: string; funderKeyFile?: string
+  /** NAME=URL LLM upstreams for every node (keys: VERITY_LLM_KEY_<NAME> in the environment the nodes inherit). */
+  llmProvider?: string[]
   tee?: 'none' | 'dev' | 'auto' | 'nitro' | 'configfs-tsm' | 'sev-guest'
 }
 
@@ -60,6 +62,7 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
     chain: o.chain ? { rpcUrl: o.chain, deploymentPath: o.deployment } : undefined,
     settleIntervalMs: o.settleInterval, funderKey, samples: o.seed ? (o.samples ? o.samples.split(',').map((s) => s.trim()) : undefined) : [],
     onProgress: (m) => info(color.dim(`  ${m}`)), tee: o.tee,
+    ...(o.llmProvider?.length ? { nodeEnv: () => ({ VERITY_LLM_PROVIDERS: o.llmProvider!.join(',') }) } : {}),
   })
   const d = network.deployment
   out()
@@ -114,7 +117,7 @@ export async function upNetwork(o: UpNetworkOptions): Promise<void> {
 export type NetworkInferOptions = NetworkOptions & { model: string; input: Record<string, unknown>; mode: string; k: number; timeout: number; out?: string; allowDevTee?: boolean }
 
 /** The dev attester is accepted when asked for, or for a local network started with `verity up --tee dev`. */
-function allowDevTeeFor(o: { allowDevTee?: boolean }, file: NetworkFile | null): boolean {
+export function allowDevTeeFor(o: { allowDevTee?: boolean }, file: NetworkFile | null): boolean {
   const allow = o.allowDevTee === true || file?.tee === 'dev'
   if (allow) info(color.yellow(`  Accepting INSECURE dev TEE attestations${o.allowDevTee ? ' (--allow-dev-tee)' : ' (this network was started with --tee dev)'}.`))
   return allow

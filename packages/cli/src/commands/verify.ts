@@ -1,5 +1,5 @@
 import { checkZkml, createClient, modeVerifierOf, verifyReceipt, type ZkModeCheck, type ZkmlProof } from '@verity/sdk'
-import type { InferenceResult } from '@verity/protocol'
+import type { InferenceResult, LlmResultJson } from '@verity/protocol'
 import { vkHash, type ZkVerifierKey } from '@verity/zk/verify'
 import { checkSetupPolicy, type ZkManifest } from '@verity/zk'
 import { readJsonFile } from '../files.ts'
@@ -7,10 +7,16 @@ import { renderChecks } from '../checks.ts'
 import { ExitError } from '../errors.ts'
 import { color, out } from '../output.ts'
 
-export type VerifyOptions = { signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[]; allowDevTee?: boolean }
+export type VerifyOptions = {
+  signer?: string[]; node?: string; json?: boolean; onchain?: boolean; k?: number; chain?: string; deployment?: string; network?: string; vkHash?: string; trustContributor?: string[]
+  /** TEE and LLM results: accept the INSECURE dev TEE provider (local networks). */
+  allowDevTee?: boolean
+}
 
 /** `verity verify RESULT.json`: offline checks; exit 1 when any fails. */
 export async function verify(file: string, options: VerifyOptions): Promise<void> {
+  const saved = readJsonFile(file) as { kind?: unknown } | null
+  if (saved?.kind === 'verity-llm-result') return (await import('./chat.ts')).verifyLlmFile(file, saved as LlmResultJson, options)
   const network = await import('./network.ts')
   if (options.onchain || options.chain !== undefined || options.network !== undefined) return network.verifyOnNetwork(file, options)
   const result = readJsonFile(file)

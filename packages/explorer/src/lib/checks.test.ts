@@ -90,3 +90,19 @@ test('verifyText: non-JSON and non-results fail the "Readable result" check', ()
   assert.equal(verifyText('42').checks[0]!.status, 'fail')
   assert.equal(verifyText(JSON.stringify(signed())).status, 'verified')
 })
+
+test('a stored LLM receipt: id, model, signature re-checked; request, answer and attestation left to the holder of the answer', async () => {
+  const { llmModelDigest } = await import('@verity/llm-gateway')
+  const receipt: Receipt = {
+    requestId: `0x${'33'.repeat(32)}`, modelDigest: llmModelDigest('acme/small-model'), inputHash: `0x${'44'.repeat(32)}`, outputHash: `0x${'55'.repeat(32)}`,
+    mode: 'TEE', proofHash: `0x${'66'.repeat(32)}`, node, timestamp: 1_700_000_000, chainId: 31337,
+  }
+  const id = receiptDigest(receipt)
+  const stored: StoredReceipt = { id, model: 'llm:acme/small-model', receipt, signature: signReceipt(receipt, key), createdAt: new Date(0).toISOString() }
+  const v = verifyForDisplay(stored, { expectedId: id, trustedSigners: [node] })
+  assert.equal(v.status, 'incomplete')
+  assert.deepEqual(status(v), { format: 'pass', id: 'pass', model: 'pass', 'input-hash': 'skip', 'output-hash': 'skip', signature: 'pass', signer: 'pass', mode: 'skip' })
+  assert.match(v.headline, /^Partly verified: node 0x[0-9a-fA-F]{40} signed an answer of LLM acme\/small-model/)
+  assert.equal(status(verifyForDisplay({ ...stored, model: 'llm:acme/other' })).model, 'fail')
+  assert.equal(verifyForDisplay({ ...stored, signature: signReceipt(receipt, generatePrivateKey()) }).status, 'failed')
+})

@@ -3,7 +3,11 @@
  * Every check is re-run here, in the reader's browser, with @verity/protocol's verifyInferenceResult
  * (signature recovery, tensor hashing, model digest) — nothing is taken from the server's word.
  */
-import { receiptDigest, sameAddress, verifyInferenceResult, type Address, type CheckOutcome, type Hex, type InferenceResult, type StoredReceipt } from '@verity/protocol'
+import { sha256 } from '@noble/hashes/sha2.js'
+import {
+  assertReceipt, bytesToHex, receiptDigest, recoverReceiptSigner, sameAddress, verifyInferenceResult,
+  type Address, type CheckOutcome, type Hex, type InferenceResult, type StoredReceipt,
+} from '@verity/protocol'
 
 export type CheckStatus = 'pass' | 'fail' | 'skip'
 export type DisplayCheck = { id: string; title: string; status: CheckStatus; message: string }
@@ -64,9 +68,57 @@ function headline(status: VerdictStatus, checks: DisplayCheck[], result: Inferen
   return `Verified in your browser: ${who}, and every check passed.`
 }
 
+/** The receipt's modelDigest for an LLM (@verity/llm-gateway llmModelDigest: sha256("verity-llm-model-v1\n" + "provider/model")). */
+const llmModelDigest = (name: string): Hex => bytesToHex(sha256(new TextEncoder().encode(`verity-llm-model-v1\n${name}`)))
+
+/**
+ * A stored LLM receipt (model "llm:provider/model"): the node keeps no prompt or answer, so the page
+ * re-checks what it can (id, model, signature, signer) and says what only the holder of the answer
+ * can check (`verity verify` on the saved answer).
+ */
+function verifyLlmStored(value: StoredReceipt, options: VerifyForDisplayOptions): Verdict {
+  const fail = (message: string): Verdict => {
+    const checks: DisplayCheck[] = [{ id: 'format', title: checkTitles.format!, status: 'fail', message }]
+    return { status: 'failed', headline: headline('failed', checks, null), checks, receiptId: null, signer: null }
+  }
+  const receipt = value.receipt
+  try {
+    assertReceipt(receipt)
+  } catch (error) {
+    return fail(`The receipt is malformed: ${(error as Error).message}.`)
+  }
+  const name = value.model.slice('llm:'.length)
+  const id = receiptDigest(receipt)
+  const signer = recoverReceiptSigner(receipt, value.signature)
+  const pass = (ok: boolean): CheckStatus => (ok ? 'pass' : 'fail')
+  const checks: DisplayCheck[] = [{ id: 'format', title: checkTitles.format!, status: 'pass', message: 'The receipt is well-formed.' }]
+  if (options.expectedId !== undefined) {
+    const ok = id === options.expectedId.toLowerCase()
+    checks.push({ id: 'id', title: checkTitles.id!, status: pass(ok), message: ok ? `The receipt hashes to ${short(id)}, the id in this page's address.` : `The receipt hashes to ${short(id)}, not to the id ${short(options.expectedId)} in this page's address.` })
+  }
+  const modelOk = receipt.modelDigest === llmModelDigest(name)
+  checks.push({ id: 'model', title: checkTitles.model!, status: pass(modelOk), message: modelOk ? `The receipt names the LLM ${name}.` : `The receipt's model digest is not the one of LLM ${name}.` })
+  for (const [check, label] of [['input-hash', 'request'], ['output-hash', 'answer']] as const) {
+    checks.push({ id: check, title: checkTitles[check]!, status: 'skip', message: `Nodes keep no LLM ${label}s: whoever holds the saved answer checks its hash with \`verity verify\`.` })
+  }
+  const sigOk = signer !== null && sameAddress(signer, receipt.node)
+  checks.push({ id: 'signature', title: checkTitles.signature!, status: pass(sigOk), message: sigOk ? `Signed by node ${receipt.node}.` : `The signature does not recover to node ${receipt.node}.` })
+  if (options.trustedSigners !== undefined) {
+    const ok = signer !== null && options.trustedSigners.some((t) => sameAddress(t, signer))
+    checks.push({ id: 'signer', title: checkTitles.signer!, status: pass(ok), message: ok ? `Node ${signer} is a signer you trust.` : `Node ${signer ?? 'unknown'} is not among the signers you trust.` })
+  }
+  checks.push({ id: 'mode', title: checkTitles.mode!, status: 'skip', message: `Mode ${receipt.mode}: proofHash ${short(receipt.proofHash)} names the node's TEE attestation; check it with \`verity verify\` on the saved answer.` })
+  const status: VerdictStatus = checks.some((c) => c.status === 'fail') ? 'failed' : 'incomplete'
+  const headlineText = status === 'failed'
+    ? headline('failed', checks, null)
+    : `Partly verified: node ${receipt.node} signed an answer of LLM ${name}; the request, answer and attestation are checked by whoever holds the saved answer.`
+  return { status, headline: headlineText, checks, receiptId: id, signer: sigOk ? receipt.node : null }
+}
+
 /** Re-runs every check on a saved result or a stored receipt, for display. Never throws on bad input. */
 export function verifyForDisplay(value: unknown, options: VerifyForDisplayOptions = {}): Verdict {
   const stored = isStoredReceipt(value)
+  if (stored && typeof value.model === 'string' && value.model.startsWith('llm:')) return verifyLlmStored(value, options)
   const result: InferenceResult | null = stored
     ? { version: 1, model: value.model, input: value.input ?? {}, output: value.output ?? {}, receipt: value.receipt, signature: value.signature }
     : (value as InferenceResult | null)

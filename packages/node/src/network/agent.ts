@@ -5,10 +5,10 @@
  * through one queue, so heartbeats and batch posts never race for a nonce.
  */
 import {
-  createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, type VerityClient, type VerityDeployment,
+  createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, settleReceipt, type VerityClient, type VerityDeployment,
 } from '@verity/chain'
 import { zeroHash } from 'viem'
-import { sameAddress, type Hex, type InclusionResponse, type NodeNetworkStatus } from '@verity/protocol'
+import { sameAddress, type Hex, type InclusionResponse, type NodeNetworkStatus, type Receipt } from '@verity/protocol'
 import type { Database } from '@verity/db'
 import type { NodeKey } from '../key.ts'
 import { createSettlementQueue, type SettlementHooks, type SettleReturnType } from './settlement.ts'
@@ -36,6 +36,8 @@ export type NetworkAgent = {
   inclusion(id: Hex): Promise<InclusionResponse>
   /** Batches and posts every unsettled receipt now. */
   settleNow(): Promise<SettleReturnType>
+  /** Settles one receipt alone (Settlement.settleReceipt), in the node's transaction queue. */
+  settleReceipt(receipt: Receipt, signature: Hex): Promise<{ tx: Hex }>
   /** Base URLs of other active nodes (and configured peers). */
   peers(): Promise<string[]>
   /**
@@ -170,6 +172,7 @@ export async function startNetworkAgent(p: {
     inclusion: (id) => queue.inclusion(id),
     now: () => Date.now() + chainAheadMs,
     settleNow: settle,
+    settleReceipt: async (receipt, signature) => ({ tx: (await serial(() => settleReceipt(client, { receipt, signature }))).hash }),
     peers,
     async close() {
       clearInterval(heartbeatTimer)

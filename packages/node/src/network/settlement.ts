@@ -13,7 +13,7 @@ import { getBatch, settleBatch, type VerityClient } from '@verity/chain'
 import { parseAbiItem } from 'viem'
 
 type SettlementTables = {
-  node_receipts: { id: string; signer: string; issued_at: number }
+  node_receipts: { id: string; signer: string; issued_at: number; settlement: string | null }
   node_settlement_batches: {
     id: number
     /** Several nodes may share one PostgreSQL database; each settles only its own batches. */
@@ -62,6 +62,9 @@ export type SettlementStatus = { pendingReceipts: number; pendingBatches: number
 
 export type SettleReturnType = { posted: Array<{ root: Hex; count: number; tx: Hex | null; alreadyOnChain: boolean }> }
 
+/** Receipts that go into Merkle batches: all but those settled alone or kept private (receipts.ts `settlement`). */
+const batched = sql<boolean>`(node_receipts.settlement is null or node_receipts.settlement = 'batch')`
+
 export async function createSettlementQueue(database: Database, p: { signer: string; batchMax?: number; hooks?: SettlementHooks }) {
   await migrate(database, settlementMigrations, { namespace: 'node-settlement' })
   const db = database.db.withTables<SettlementTables>()
@@ -80,6 +83,7 @@ export async function createSettlementQueue(database: Database, p: { signer: str
       const rows = await trx.selectFrom('node_receipts').select('id')
         .where('signer', '=', p.signer)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('node_settlement_items').select('receipt_id').whereRef('node_settlement_items.receipt_id', '=', 'node_receipts.id'))))
+        .where(batched)
         .orderBy('issued_at').orderBy('id').limit(batchMax).execute()
       if (rows.length === 0) return null
       const ids = rows.map((r) => r.id as Hex)
@@ -168,6 +172,7 @@ export async function createSettlementQueue(database: Database, p: { signer: str
       const unbatched = await db.selectFrom('node_receipts').select((eb) => eb.fn.countAll<number>().as('n'))
         .where('signer', '=', p.signer)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('node_settlement_items').select('receipt_id').whereRef('node_settlement_items.receipt_id', '=', 'node_receipts.id'))))
+        .where(batched)
         .executeTakeFirstOrThrow()
       const mine = () => db.selectFrom('node_settlement_batches').where('signer', '=', p.signer)
       const byState = await mine().select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state').execute()
