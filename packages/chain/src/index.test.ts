@@ -8,9 +8,9 @@ import * as chain from './index.ts'
 test('public API of @verity/chain (snapshot: changes here are API changes)', () => {
   assert.deepEqual(Object.keys(chain).sort(), [
     'addStake', 'allowMeasurement', 'anvilBinaryPath', 'checkReceipt', 'claimRewards', 'createRepository', 'createVerityClient', 'createVerityWallet',
-    'decodeVerityRevert', 'defaultVerityParameters', 'deployVerity', 'freePort', 'getActiveNodes', 'getAttestation', 'getBatch', 'getClaimable', 'getNode',
+    'decodeVerityRevert', 'defaultVerityParameters', 'deployVerity', 'freePort', 'getActiveNodes', 'getAttestation', 'getAttestationRecords', 'getBatch', 'getClaimable', 'getMeasurementStatus', 'getNode',
     'getRelease', 'getReleaseByDigest', 'getRepositoryOwner', 'getSettledReceipt', 'getSettledReceiptEvents', 'grantRole', 'heartbeat', 'isMeasurementAllowed',
-    'isNodeActive', 'isReceiptSettled', 'leaveNode', 'listReleases', 'loadDeployment', 'openEquivocationDispute', 'openQuorumDispute', 'publishRelease',
+    'isNodeActive', 'isReceiptSettled', 'leaveNode', 'listNodes', 'listReleases', 'loadDeployment', 'openEquivocationDispute', 'openQuorumDispute', 'publishRelease',
     'recordAttestation', 'registerNode', 'revertMessages', 'revokeMeasurement', 'revokeRole', 'roleId', 'saveDeployment', 'setNodeEndpoint',
     'setRegistryParameters', 'settleBatch', 'settleReceipt', 'settleZkReceipt', 'startAnvil', 'toContractReceipt', 'toVerityError', 'transferRepository',
     'verifyInclusion', 'verifyZkReceipt', 'verityChain', 'wasActiveAt', 'withdrawStake', 'zkProofHash',
