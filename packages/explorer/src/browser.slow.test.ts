@@ -511,7 +511,8 @@ test('receipt page: the node is registered at signing time and the receipt is in
 
 test('TEE: run in mode TEE from the form on a dev-TEE node, open its receipt page: the kept attestation is re-checked there; an altered one fails, named', { skip }, async () => {
   await page.goto(`${node.url}/models/verity/tiny-mlp`)
-  assert.match(await page.locator('.modes').innerText(), /TEE — served by this node/)
+  // The node's health (loaded beside the card) lists TEE: the card says so and the form offers it.
+  await page.locator('.modes li', { hasText: 'TEE — served by this node' }).waitFor()
   await page.getByLabel('Proof mode', { exact: true }).selectOption('TEE')
   await page.getByRole('button', { name: 'Fill example for input' }).click()
   await page.getByRole('button', { name: 'Run and verify' }).click()
