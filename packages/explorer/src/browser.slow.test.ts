@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
-import type { InferenceResult } from '@verity/protocol'
-import { loadOrCreateNodeKey, startNode, type RunningNode } from '@verity/node'
-import { createVerityWallet, deployVerity, startAnvil, type StartAnvilReturnType } from '@verity/chain'
+import { privateKeyToAddress, receiptDigest, signReceipt, type InferenceResult, type StoredReceipt } from '@verity/protocol'
+import { DEV_TEE_MEASUREMENT_HASH, loadOrCreateNodeKey, startNode, type RunningNode } from '@verity/node'
+import { allowMeasurement, createVerityClient, createVerityWallet, deployVerity, grantRole, openEquivocationDispute, recordAttestation, startAnvil, type StartAnvilReturnType, type VerityDeployment } from '@verity/chain'
 import { sampleModels } from '@verity/samples'
 import { measureBundle } from './bundleSize.ts'
 
@@ -28,6 +28,8 @@ const screenshots = fileURLToPath(new URL('../../../test-results/explorer/', imp
 let tmp: string
 let node: RunningNode
 let anvil: StartAnvilReturnType | undefined
+let deployment: VerityDeployment
+let nodeKey: ReturnType<typeof loadOrCreateNodeKey>
 // anvil's first development account (funds the deployment and the node's stake).
 const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
 let context: BrowserContext
@@ -44,13 +46,20 @@ before(async () => {
   // A live chain: anvil with the Verity contracts; the node registers, heartbeats and settles on it.
   anvil = await startAnvil({})
   const funder = createVerityWallet({ rpcUrl: anvil.rpcUrl, chainId: 31337, account: ANVIL_DEV_KEY })
-  const deployment = await deployVerity(funder, {})
-  const nodeKey = loadOrCreateNodeKey(join(tmp, 'data'))
+  deployment = await deployVerity(funder, {})
+  nodeKey = loadOrCreateNodeKey(join(tmp, 'data'))
+  // The node runs the dev TEE (as `verity network start --tee dev` does): governance allow-lists its
+  // measurement, and after it registers, a verifier records its attestation verdict on chain.
+  const governance = createVerityClient({ rpcUrl: anvil.rpcUrl, deployment, account: ANVIL_DEV_KEY })
+  await allowMeasurement(governance, { measurement: DEV_TEE_MEASUREMENT_HASH })
   await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [nodeKey.address, '0x56BC75E2D63100000'] }) })
   node = await startNode({ memory: true, memoryEmbedder: 'hashing', network: { rpcUrl: anvil.rpcUrl, deployment, settleIntervalMs: 1000 },
     dataDir: join(tmp, 'data'), port: 0, seedSamples: true, samples: sampleModels.filter((s) => s.repo === 'verity/tiny-mlp'),
-    workers: 1, logLevel: 'silent', explorerDir: join(tmp, 'site'),
+    workers: 1, logLevel: 'silent', explorerDir: join(tmp, 'site'), tee: 'dev',
   })
+  await grantRole(governance, { role: 'VERIFIER', account: privateKeyToAddress(ANVIL_DEV_KEY) })
+  const { digest } = (await (await fetch(`${node.url}/v1/attestation`)).json()) as { digest: `0x${string}` }
+  await recordAttestation(governance, { signer: node.address, measurement: DEV_TEE_MEASUREMENT_HASH, reportHash: digest, valid: true })
   const { chromium } = await import('playwright-core')
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: chromiumPath, headless: true, viewport: { width: 1200, height: 900 },
@@ -115,7 +124,10 @@ test('network page lists this node, and its registry entry read from the chain b
   const onChain = page.locator(`tr[data-chain-node="${node.address}"]`)
   await onChain.waitFor()
   assert.equal(await onChain.getAttribute('data-active'), 'true')
-  assert.match(await onChain.innerText(), /active\s+1 ETH\s+\d+ \w+ ago\s+no\s+none registered/)
+  assert.match(await onChain.innerText(), /active\s+1 ETH\s+\d+ \w+ ago\s+no\s+none\s+0x[0-9a-f]{8}…[0-9a-f]{6}\s+yes, recorded/)
+  // Attestation verdict and disputes lost, read from NodeRegistry's state and NodeSlashed events by the page.
+  assert.equal(await onChain.locator('[data-attested]').getAttribute('data-attested'), 'true')
+  assert.equal(await onChain.locator('[data-slashes]').getAttribute('data-slashes'), '0')
   assert.match(await page.locator('table.chain-nodes caption').innerText(), new RegExp(`chain 31337 .*${anvil!.rpcUrl.replace(/[.]/g, '\\.')}`))
   await shot('network')
   await assertAccessible('network')
@@ -362,6 +374,18 @@ test('ZKML: run a model with a proof from the form and see the Groth16 proof ver
   await page.getByRole('button', { name: 'Verify' }).click()
   await page.locator('[data-verdict="verified"]').waitFor()
   assert.equal(await page.locator('[data-check="zk-proof"][data-status="pass"]').count(), 1)
+
+  // The same receipt opened by its link: the node kept the proof with it, and the page re-verifies it.
+  const zkId = receiptDigest(result.receipt)
+  await page.goto(`${node.url}/receipts/${zkId}`)
+  await page.locator('[data-check="zk-proof"]').waitFor({ timeout: 60_000 })
+  const receiptStatuses = Object.fromEntries(await page.locator('[data-check]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-check'), e.getAttribute('data-status')])))
+  for (const c of ['id', 'signature', 'mode', 'zk-vk', 'zk-input', 'zk-output', 'zk-proof']) assert.equal(receiptStatuses[c], 'pass', `${c} on the receipt page: ${JSON.stringify(receiptStatuses)}`)
+  assert.match(await page.locator('[data-check="zk-proof"]').innerText(), /Groth16 pairing check passed/)
+  await shot('receipt-zkml')
+  await assertAccessible('receipt-zkml')
+
+  await page.goto(`${node.url}/verify`)
   const tampered = structuredClone(result)
   tampered.proof.proof.pi_a[0] = String(BigInt(tampered.proof.proof.pi_a[0]!) + 1n)
   await page.getByLabel('Result JSON').fill(JSON.stringify(tampered))
@@ -482,5 +506,71 @@ test('receipt page: the node is registered at signing time and the receipt is in
   await page.locator('[data-check="settlement"][data-status="fail"]').waitFor()
   assert.match(await page.locator('[data-check="settlement"]').innerText(), /does not lead from this receipt to root/)
   await page.unroute(`**/v1/receipts/${id}/inclusion`)
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
+})
+
+test('TEE: run in mode TEE from the form on a dev-TEE node, open its receipt page: the kept attestation is re-checked there; an altered one fails, named', { skip }, async () => {
+  await page.goto(`${node.url}/models/verity/tiny-mlp`)
+  // The node's health (loaded beside the card) lists TEE: the card says so and the form offers it.
+  await page.locator('.modes li', { hasText: 'TEE — served by this node' }).waitFor()
+  await page.getByLabel('Proof mode', { exact: true }).selectOption('TEE')
+  await page.getByRole('button', { name: 'Fill example for input' }).click()
+  await page.getByRole('button', { name: 'Run and verify' }).click()
+  await page.locator('.run-result [data-verdict="incomplete"]').waitFor()
+  assert.match(await page.locator('.run-result [data-check="mode"]').innerText(), /proves NOTHING/)
+  await page.getByRole('link', { name: 'Open the receipt page (shareable)' }).click()
+  await page.waitForURL(/\/receipts\/0x[0-9a-f]{64}$/)
+  const id = page.url().split('/').at(-1)!
+  const stored = (await (await fetch(`${node.url}/v1/receipts/${id}`)).json()) as StoredReceipt
+  assert.equal(stored.receipt.mode, 'TEE')
+  assert.equal((stored.proof as { kind: string }).kind, 'dev')
+
+  // From the receipt alone: the dev attestation verifies but proves nothing, and its binding to the signer is checked.
+  await page.locator('[data-check="tee-signature"]').waitFor()
+  const statuses = Object.fromEntries(await page.locator('[data-check]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-check'), e.getAttribute('data-status')])))
+  assert.equal(await page.locator('[data-verdict]').getAttribute('data-verdict'), 'incomplete')
+  for (const c of ['id', 'signature', 'signer', 'tee-signature']) assert.equal(statuses[c], 'pass', `${c}: ${JSON.stringify(statuses)}`)
+  assert.equal(statuses.mode, 'skip')
+  assert.match(await page.locator('[data-check="mode"]').innerText(), /proves NOTHING/)
+  assert.match(await page.locator('[data-check="tee-binding"]').innerText(), new RegExp(`names node ${node.address}`, 'i'))
+  assert.match(await page.locator('.verdict').innerText(), /dev provider, which proves nothing/)
+  assert.match(await page.locator('table.facts').innerText(), /dev \(INSECURE\)/)
+  await shot('receipt-tee-dev')
+  await assertAccessible('receipt-tee-dev')
+
+  // The attestation altered on its way from the node: the receipt's proofHash no longer commits to it.
+  await page.route(`**/v1/receipts/${id}`, async (route) => {
+    const response = await route.fetch()
+    const body = (await response.json()) as StoredReceipt & { proof: { reportData: string } }
+    body.proof.reportData = `0x${'ab'.repeat(32)}`
+    await route.fulfill({ response, json: body })
+  })
+  await page.reload()
+  await page.locator('[data-verdict="failed"]').waitFor()
+  assert.match(await page.locator('[data-check="mode"][data-status="fail"]').innerText(), /not the one the receipt's proofHash commits to/)
+  assert.match(await page.locator('.verdict').innerText(), /Not verified: tee attestation failed/)
+  await shot('receipt-tee-tampered')
+  await page.unroute(`**/v1/receipts/${id}`)
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
+})
+
+test('network page: an equivocation proven on chain shows as a lost dispute, counted from NodeSlashed events by the page', { skip }, async () => {
+  // Two QUORUM receipts the node signed for one request with different outputs: anyone can prove it.
+  const now = Math.floor(Date.now() / 1000)
+  const receipt = (outputByte: string) => ({
+    requestId: `0x${'e1'.repeat(32)}`, modelDigest: `0x${'11'.repeat(32)}`, inputHash: `0x${'22'.repeat(32)}`, outputHash: `0x${outputByte.repeat(32)}`,
+    mode: 'QUORUM', proofHash: `0x${'00'.repeat(32)}`, node: node.address, timestamp: now, chainId: 31337,
+  }) as InferenceResult['receipt']
+  const [a, b] = [receipt('33'), receipt('44')]
+  const challenger = createVerityClient({ rpcUrl: anvil!.rpcUrl, deployment, account: ANVIL_DEV_KEY })
+  await openEquivocationDispute(challenger, { a: { receipt: a, signature: signReceipt(a, nodeKey.privateKey) }, b: { receipt: b, signature: signReceipt(b, nodeKey.privateKey) } })
+  await page.goto(`${node.url}/`)
+  const onChain = page.locator(`tr[data-chain-node="${node.address}"]`)
+  await onChain.waitFor()
+  assert.equal(await onChain.locator('[data-slashes]').getAttribute('data-slashes'), '1')
+  assert.match(await onChain.locator('[data-slashes]').innerText(), /1 \(equivocation; [\d.]+ ETH slashed\)/)
+  assert.match(await onChain.innerText(), /yes, 20\d\d-/)
+  await shot('network-slashed')
+  await assertAccessible('network-slashed')
   assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [])
 })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { verifyInferenceResult, type InferenceResult } from '@verity/protocol'
+import { receiptDigest, verifyInferenceResult, type InferenceResult, type StoredReceipt } from '@verity/protocol'
 import { attestationDigest, bindingHex, measurementHashOf, teeModeVerifier, verifyAttestation, type DevEvidence } from '@verity/tee'
 import { sampleModels } from '@verity/samples'
 import { createClient, VerificationError } from '@verity/sdk'
@@ -68,6 +68,8 @@ test('POST /v1/infer mode tee: the evidence rides as proof and receipt.proofHash
   const current = await (await fetch(`${teeNode.url}/v1/attestation`)).json() as AttestationResponse
   assert.equal(result.receipt.proofHash, current.digest)
   assert.deepEqual(result.proof, current.evidence)
+  const stored = await (await fetch(`${teeNode.url}/v1/receipts/${receiptDigest(result.receipt)}`)).json() as StoredReceipt
+  assert.deepEqual(stored.proof, current.evidence, 'the node keeps the evidence with its receipt, so the receipt can be re-checked by id')
   const ok = verifyInferenceResult(result, { trustedSigners: [teeNode.address], modeVerifier: teeModeVerifier({ policy: { allowInsecureDev: true } }) })
   assert.equal(ok.ok, true, JSON.stringify(ok.checks))
   const refused = verifyInferenceResult(result, { trustedSigners: [teeNode.address], modeVerifier: teeModeVerifier() })

@@ -81,6 +81,28 @@ for (const backend of await testDatabases()) {
       await database.close()
     })
 
+    test('the mode evidence is kept with the receipt (before and after its commit); oversized evidence is not', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000 })
+      const proof = { kind: 'dev', document: 'x'.repeat(100_000), nested: { publicSignals: ['1', '2'] } }
+      const withProof = { ...result(), proof }
+      const id = receiptDigest(withProof.receipt)
+      await store.save(withProof, id)
+      assert.deepEqual((await store.get(id)).proof, proof, 'readable from the uncommitted group')
+      const huge = { ...result(), proof: { kind: 'dev', document: 'y'.repeat(300_000) } }
+      const hugeId = receiptDigest(huge.receipt)
+      await store.save(huge, hugeId)
+      const plain = result()
+      const plainId = receiptDigest(plain.receipt)
+      await store.save(plain, plainId)
+      await store.flush()
+      const again = await createReceiptStore(database)
+      assert.deepEqual((await again.get(id)).proof, proof, 'committed with the receipt')
+      assert.equal('proof' in (await again.get(hugeId)), false, 'evidence over 256 kB is dropped; the receipt is still kept')
+      assert.equal('proof' in (await again.get(plainId)), false)
+      await database.close()
+    })
+
     test('a group that cannot commit is reported with its receipt ids (nobody is left waiting)', async () => {
       const database = await t.open()
       const errors: Array<{ error: unknown; ids: string[] }> = []

@@ -1,6 +1,7 @@
 /**
  * The node's receipt store: every receipt it signs, fetchable by id (the EIP-712 digest). Small inputs
- * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes.
+ * and outputs are kept with the receipt so the explorer can show them; large ones only as hashes. The
+ * mode evidence (ZK proof, TEE attestation) is kept too, so a receipt can be re-checked from its id.
  */
 import { migrate, sql, type Database, type Generated, type Insertable, type Migration } from '@verity/db'
 import { VerityError, type Hex, type InferenceResult, type LlmSettlementMode, type Mode, type Receipt, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
@@ -20,6 +21,7 @@ type ReceiptTables = {
     latency_ms: number | null
     /** null or 'batch': settled in the node's Merkle batches; 'private': never posted; 'individual': settled alone. */
     settlement: string | null
+    proof: string | null
     created_at: Generated<Date | string>
   }
 }
@@ -59,6 +61,14 @@ export const receiptMigrations: Migration[] = [
       await db.schema.alterTable('node_receipts').addColumn('settlement', 'text').execute()
     },
   },
+  {
+    // The result's mode evidence (ZKML proof and public signals, TEE attestation), so the explorer can
+    // re-check it from the receipt alone; null for VANILLA, oversized evidence, and receipts issued before.
+    name: '004-receipt-proof',
+    up: async (db) => {
+      await db.schema.alterTable('node_receipts').addColumn('proof', 'jsonb').execute()
+    },
+  },
 ]
 
 /** A signed receipt that is no tensor inference (e.g. an LLM answer): stored without input/output. */
@@ -74,6 +84,8 @@ export type SignedReceiptEntry = {
 
 /** Tensors larger than this (as JSON) are stored as hashes only. */
 const KEEP_TENSORS_UNDER = 64 * 1024
+/** Mode evidence larger than this (as JSON) is not kept: a certificate chain fits, a runaway object does not. */
+const KEEP_PROOF_UNDER = 256 * 1024
 
 export type ReceiptStoreOptions = {
   /**
@@ -102,6 +114,11 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     if (atLeast > KEEP_TENSORS_UNDER) return null
     const text = JSON.stringify(t)
     return text.length <= KEEP_TENSORS_UNDER ? text : null
+  }
+  const proofText = (proof: unknown): string | null => {
+    if (proof === undefined || proof === null) return null
+    const text = JSON.stringify(proof)
+    return text !== undefined && text.length <= KEEP_PROOF_UNDER ? text : null
   }
   type Row = Insertable<ReceiptTables['node_receipts']> & { id: string }
   // Group commit: receipts saved close together share one multi-row INSERT (one transaction, one
@@ -152,6 +169,7 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
       id: row.id as Hex, model: row.model_cid as string, receipt: parse(row.receipt), signature: row.signature as Hex,
       createdAt: new Date(row.created_at as Date | string).toISOString(),
       ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
+      ...(row.proof ? { proof: parse(row.proof) } : {}),
     }
   }
   return {
@@ -162,7 +180,7 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
         id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
         issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
         input: small(result.input), output: small(result.output), latency_ms: latencyMs === undefined ? null : Math.round(latencyMs),
-        settlement: settlement ?? null, created_at: new Date(),
+        settlement: settlement ?? null, proof: proofText(result.proof), created_at: new Date(),
       })
     },
     /** Stores a signed receipt with no tensors (LLM answers: prompts and answers are not kept); durability as save(). */
@@ -170,7 +188,8 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
       return enqueue({
         id: entry.id, request_id: entry.receipt.requestId, model_cid: entry.model, mode: entry.receipt.mode, signer: entry.receipt.node,
         issued_at: entry.receipt.timestamp, receipt: JSON.stringify(entry.receipt), signature: entry.signature, input: null, output: null,
-        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null, created_at: new Date(),
+        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null,
+        proof: null, created_at: new Date(),
       })
     },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */

@@ -128,6 +128,6 @@ export const routes = {
   },
   receipt: {
     tags: ['inference'], summary: 'A receipt this node issued, by id (its EIP-712 digest)', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    response: { 200: { type: 'object', properties: { id: { type: 'string' }, model: { type: 'string' }, receipt: receiptSchema, signature: { type: 'string' }, createdAt: { type: 'string' }, input: tensorMapJson, output: tensorMapJson } }, ...errors },
+    response: { 200: { type: 'object', properties: { id: { type: 'string' }, model: { type: 'string' }, receipt: receiptSchema, signature: { type: 'string' }, createdAt: { type: 'string' }, input: tensorMapJson, output: tensorMapJson, proof: {} } }, ...errors },
   },
 } as const

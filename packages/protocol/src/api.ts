@@ -82,7 +82,11 @@ export type InferRequest = {
   settlement?: LlmSettlementMode
 }
 
-export type StoredReceipt = { id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson }
+export type StoredReceipt = {
+  id: Hex; model: string; receipt: import('./receipt.ts').Receipt; signature: Hex; createdAt: string; input?: TensorMapJson; output?: TensorMapJson
+  /** The result's mode evidence (ZK proof, TEE attestation), as InferenceResult.proof; absent for VANILLA or when too large to keep. */
+  proof?: unknown
+}
 
 /**
  * One node as GET /v1/network lists it. Only `address` and `self` are always present: every other

@@ -82,7 +82,7 @@ export function RunForm({ modelRef, cid, schema, modes = ['VANILLA'] }: { modelR
         <p className="field inline">
           <label htmlFor="run-mode">Proof mode</label>
           <select id="run-mode" value={mode} onChange={(e) => setMode(e.target.value)}>
-            {modes.map((m) => <option key={m} value={m}>{m === 'ZKML' ? 'ZKML (zero-knowledge proof, slower)' : m === 'VANILLA' ? 'VANILLA (signature only)' : m}</option>)}
+            {modes.map((m) => <option key={m} value={m}>{m === 'ZKML' ? 'ZKML (zero-knowledge proof, slower)' : m === 'VANILLA' ? 'VANILLA (signature only)' : m === 'TEE' ? 'TEE (hardware attestation)' : m}</option>)}
           </select>
         </p>
       ) : null}

@@ -4,7 +4,7 @@
  * where they are (GET /v1/explorer/chain) — and verifies the receipt's Merkle inclusion locally.
  * Mirrors the SDK's checkRegistry and checkInclusion (@verity/sdk/network).
  */
-import { createPublicClient, formatEther, http, parseAbi, type Address, type Hex as ViemHex } from 'viem'
+import { createPublicClient, formatEther, http, keccak256, parseAbi, stringToHex, type Address, type Hex as ViemHex } from 'viem'
 import { merkleLeaf, receiptDigest, sameAddress, verifyMerkleProof, type Hex, type InclusionResponse, type Receipt } from '@verity/protocol'
 import { api } from './api.ts'
 import type { DisplayCheck } from './checks.ts'
@@ -14,6 +14,9 @@ const registryAbi = parseAbi([
   'struct NodeView { address signer; address operator; string endpoint; uint256 stake; uint64 registeredAt; uint64 lastHeartbeat; uint64 leftAt; uint64 slashedAt; bytes32 measurement; bool active; }',
   'function getNode(address signer) view returns (NodeView v)',
   'function wasActiveAt(address signer, uint64 timestamp) view returns (bool)',
+  'function isAttested(address signer) view returns (bool)',
+  'function attestations(address signer) view returns (bytes32 measurement, bytes32 reportHash, uint64 verifiedAt, bool valid)',
+  'event NodeSlashed(address indexed signer, address indexed challenger, uint256 amount, uint256 reward, bytes32 reason)',
 ])
 const settlementAbi = parseAbi([
   'function batches(bytes32 root) view returns (address node, uint64 postedAt, uint32 count)',
@@ -33,6 +36,33 @@ export async function readNode(chain: ExplorerChainJson, signer: string): Promis
   const v = await chainClient(chain).readContract({ address: chain.nodeRegistry as Address, abi: registryAbi, functionName: 'getNode', args: [signer as Address] })
   if (v.registeredAt === 0n) return null
   return { stake: v.stake, registeredAt: Number(v.registeredAt), lastHeartbeat: Number(v.lastHeartbeat), leftAt: Number(v.leftAt), slashedAt: Number(v.slashedAt), active: v.active, endpoint: v.endpoint, measurement: v.measurement as Hex }
+}
+
+const slashReasons: Record<string, string> = Object.fromEntries(['EQUIVOCATION', 'OUTVOTED'].map((r) => [keccak256(stringToHex(r)), r.toLowerCase()]))
+
+export type NodeStanding = {
+  /** NodeRegistry.isAttested: the latest recorded attestation verified, for the measurement it registered, still allowed. */
+  attested: boolean
+  /** The latest attestation verdict the chain's verifier recorded; null when none was. */
+  attestation: { valid: boolean; verifiedAt: number; measurement: Hex } | null
+  /** Every NodeSlashed event for this node: each is a dispute proven against it on chain. */
+  slashes: Array<{ amount: bigint; reason: string; block: bigint; tx: Hex }>
+}
+
+/** The node's attestation verdict and its slashes (proven disputes), read from the registry's state and events. */
+export async function readStanding(chain: ExplorerChainJson, signer: string): Promise<NodeStanding> {
+  const c = chainClient(chain)
+  const address = chain.nodeRegistry as Address
+  const [attested, [measurement, , verifiedAt, valid], logs] = await Promise.all([
+    c.readContract({ address, abi: registryAbi, functionName: 'isAttested', args: [signer as Address] }),
+    c.readContract({ address, abi: registryAbi, functionName: 'attestations', args: [signer as Address] }),
+    c.getLogs({ address, event: registryAbi.find((x) => x.type === 'event' && x.name === 'NodeSlashed') as Extract<typeof registryAbi[number], { name: 'NodeSlashed' }>, args: { signer: signer as Address }, fromBlock: BigInt(chain.deployedAtBlock), toBlock: 'latest' }),
+  ])
+  return {
+    attested,
+    attestation: verifiedAt === 0n ? null : { valid, verifiedAt: Number(verifiedAt), measurement: measurement as Hex },
+    slashes: logs.map((l) => ({ amount: l.args.amount ?? 0n, reason: slashReasons[l.args.reason ?? ''] ?? short(l.args.reason ?? '0x'), block: l.blockNumber, tx: l.transactionHash as Hex })),
+  }
 }
 
 /** The registry check: the signer was a registered, unslashed node in good standing when it signed. */

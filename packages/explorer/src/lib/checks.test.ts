@@ -4,7 +4,8 @@ import {
   cidForBytes, cidDigest, generatePrivateKey, hashTensorSet, privateKeyToAddress, receiptDigest, signReceipt, tensorMapFromJson, ZERO_HASH,
   type InferenceResult, type Receipt, type StoredReceipt, type TensorMapJson,
 } from '@verity/protocol'
-import { verifyForDisplay, verifyText } from './checks.ts'
+import { verifyForDisplay, verifyText, verifyWithEvidence } from './checks.ts'
+import { attestationDigest, bindingFor, createDevAttester } from '@verity/tee'
 
 const key = generatePrivateKey()
 const node = privateKeyToAddress(key)
@@ -105,4 +106,30 @@ test('a stored LLM receipt: id, model, signature re-checked; request, answer and
   assert.match(v.headline, /^Partly verified: node 0x[0-9a-fA-F]{40} signed an answer of LLM acme\/small-model/)
   assert.equal(status(verifyForDisplay({ ...stored, model: 'llm:acme/other' })).model, 'fail')
   assert.equal(verifyForDisplay({ ...stored, signature: signReceipt(receipt, generatePrivateKey()) }).status, 'failed')
+})
+
+test('a stored TEE receipt with its kept attestation is re-checked from the receipt alone; without it, the page says why not', async () => {
+  const evidence = createDevAttester().attest(bindingFor(node), 1_700_000_000_000)
+  const receipt: Receipt = { ...signed().receipt, mode: 'TEE', proofHash: attestationDigest(evidence) }
+  const id = receiptDigest(receipt)
+  const stored: StoredReceipt = { id, model, receipt, signature: signReceipt(receipt, key), createdAt: '2023-11-14T22:13:20.000Z', input, output, proof: evidence }
+  const v = await verifyWithEvidence(stored, { expectedId: id, trustedSigners: [node] })
+  assert.equal(v.status, 'incomplete')
+  assert.equal(status(v)['tee-signature'], 'pass')
+  assert.match(v.checks.find((c) => c.id === 'mode')!.message, /proves NOTHING/)
+  const altered = await verifyWithEvidence({ ...stored, proof: { ...evidence, reportData: `0x${'ab'.repeat(32)}` } }, { expectedId: id })
+  assert.equal(altered.status, 'failed')
+  assert.match(altered.checks.find((c) => c.id === 'mode')!.message, /not the one the receipt's proofHash commits to/)
+  const { proof: _, ...withoutProof } = stored
+  const bare = await verifyWithEvidence(withoutProof, { expectedId: id })
+  assert.equal(status(bare).mode, 'skip')
+  assert.match(bare.checks.find((c) => c.id === 'mode')!.message, /did not keep the attestation/)
+})
+
+test('a stored ZKML receipt whose input the node did not keep is not re-proven, and says so', async () => {
+  const r = signed('ZKML')
+  const stored: StoredReceipt = { id: receiptDigest(r.receipt), model, receipt: r.receipt, signature: r.signature, createdAt: '2023-11-14T22:13:20.000Z', output, proof: { system: 'groth16-bn254' } }
+  const v = await verifyWithEvidence(stored)
+  assert.equal(status(v).mode, 'skip')
+  assert.match(v.checks.find((c) => c.id === 'mode')!.message, /proof commits to both/)
 })

@@ -115,12 +115,20 @@ function verifyLlmStored(value: StoredReceipt, options: VerifyForDisplayOptions)
   return { status, headline: headlineText, checks, receiptId: id, signer: sigOk ? receipt.node : null }
 }
 
+/** A stored receipt as the result it was issued in: tensors the node did not keep are empty, the evidence as kept. */
+function storedAsResult(value: StoredReceipt): InferenceResult {
+  return {
+    version: 1, model: value.model, input: value.input ?? {}, output: value.output ?? {}, receipt: value.receipt, signature: value.signature,
+    ...(value.proof !== undefined && value.proof !== null ? { proof: value.proof } : {}),
+  }
+}
+
 /** Re-runs every check on a saved result or a stored receipt, for display. Never throws on bad input. */
 export function verifyForDisplay(value: unknown, options: VerifyForDisplayOptions = {}): Verdict {
   const stored = isStoredReceipt(value)
   if (stored && typeof value.model === 'string' && value.model.startsWith('llm:')) return verifyLlmStored(value, options)
   const result: InferenceResult | null = stored
-    ? { version: 1, model: value.model, input: value.input ?? {}, output: value.output ?? {}, receipt: value.receipt, signature: value.signature }
+    ? storedAsResult(value)
     : (value as InferenceResult | null)
   const verification = verifyInferenceResult(result, { trustedSigners: options.trustedSigners, expectedModel: options.expectedModel })
   const checks = verification.checks.map(display)
@@ -147,11 +155,11 @@ export function verifyForDisplay(value: unknown, options: VerifyForDisplayOption
     mode.status = 'skip'
     mode.message = `Mode ${result.receipt.mode}: this page cannot check ${result.receipt.mode} evidence yet; verify it with the CLI (\`verity verify\`).`
   }
-  if (stored && mode && result?.receipt.mode === 'TEE') {
-    mode.message = 'Mode TEE: the node keeps receipts without their attestation. Open the saved result JSON on "Verify a result" to check the attestation in your browser.'
+  if (stored && mode && value.proof === undefined && result?.receipt.mode === 'TEE') {
+    mode.message = 'Mode TEE: this node did not keep the attestation with the receipt (issued before it did, or too large). Open the saved result JSON on "Verify a result" to check the attestation in your browser.'
   }
-  if (stored && mode && result?.receipt.mode === 'ZKML') {
-    mode.message = 'Mode ZKML: the node keeps receipts without their proofs. Open the saved result JSON on "Verify a result" to check the Groth16 proof in your browser.'
+  if (stored && mode && value.proof === undefined && result?.receipt.mode === 'ZKML') {
+    mode.message = 'Mode ZKML: this node did not keep the proof with the receipt (issued before it did, or too large). Open the saved result JSON on "Verify a result" to check the Groth16 proof in your browser.'
   }
   const settlement = settlementCheck(value)
   if (settlement) checks.push(settlement)
@@ -181,15 +189,26 @@ const hasProof = (value: unknown): value is InferenceResult & { proof: object } 
  */
 export async function verifyWithEvidence(value: unknown, options: VerifyForDisplayOptions = {}): Promise<Verdict> {
   const verdict = verifyForDisplay(value, options)
-  if (isStoredReceipt(value) || !hasProof(value)) return verdict
-  const mode = value.receipt.mode
+  const stored = isStoredReceipt(value)
+  if (stored && typeof value.model === 'string' && value.model.startsWith('llm:')) return verdict
+  const result = stored ? storedAsResult(value) : value
+  if (!hasProof(result)) return verdict
+  const mode = result.receipt.mode
+  // A ZK proof commits to the input and output: when the node kept only their hashes, it cannot be re-checked here.
+  if (stored && mode === 'ZKML' && (value.input === undefined || value.output === undefined)) {
+    return withMode(verdict, { id: 'mode', title: 'ZK proof', status: 'skip', message: 'Mode ZKML: the node kept the proof but not the full input or output (too large), and the proof commits to both; check the saved result JSON on "Verify a result" instead.' }, [], result)
+  }
   const evidence = mode === 'ZKML'
-    ? await import('./zkCheck.ts').then((m) => m.checkZkmlInBrowser(value))
-    : mode === 'TEE' ? await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(value)) : null
+    ? await import('./zkCheck.ts').then((m) => m.checkZkmlInBrowser(result))
+    : mode === 'TEE' ? await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(result)) : null
   if (!evidence) return verdict
-  const checks = verdict.checks.flatMap((c) => (c.id === 'mode' ? [evidence.mode, ...evidence.details] : [c]))
+  return withMode(verdict, evidence.mode, evidence.details, result, 'facts' in evidence ? evidence.facts as Array<[string, string]> : undefined)
+}
+
+function withMode(verdict: Verdict, mode: DisplayCheck, details: DisplayCheck[], result: InferenceResult, facts?: Array<[string, string]>): Verdict {
+  const checks = verdict.checks.flatMap((c) => (c.id === 'mode' ? [mode, ...details] : [c]))
   const done = finish(checks, null, verdict.receiptId, verdict.signer)
-  return { ...done, headline: done.status === 'failed' ? done.headline : headline(done.status, checks, value), ...('facts' in evidence ? { facts: evidence.facts as Array<[string, string]> } : {}) }
+  return { ...done, headline: done.status === 'failed' ? done.headline : headline(done.status, checks, result), ...(facts ? { facts } : {}) }
 }
 
 /** Verifies pasted or dropped text: JSON that is not parseable fails the "Readable result" check. */

@@ -92,7 +92,7 @@ export function ModelPage({ owner, name }: { owner: string; name: string }) {
           <h2 id="run">Run it</h2>
           <p>Runs <code>{m.owner}/{m.name}@{rel.release}</code> on this node, then checks the signed result here, in your browser.</p>
           <RunForm key={`${rel.release}:${onnx.cid}`} modelRef={`${m.owner}/${m.name}@${rel.release}`} cid={onnx.cid} schema={onnx.schema}
-            modes={rel.vkHash && node?.modes.includes('ZKML') ? ['VANILLA', 'ZKML'] : ['VANILLA']} />
+            modes={['VANILLA', ...(rel.vkHash && node?.modes.includes('ZKML') ? ['ZKML'] : []), ...(node?.modes.includes('TEE') ? ['TEE'] : [])]} />
         </section>
       ) : null}
     </>

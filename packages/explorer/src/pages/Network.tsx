@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import type { NetworkNodeJson, NetworkResponse } from '@verity/protocol'
 import { api } from '../lib/api.ts'
 import type { ExplorerChainJson } from '../lib/chainTypes.ts'
-import type { NodeOnChain } from '../lib/chainCheck.ts'
+import type { NodeOnChain, NodeStanding } from '../lib/chainCheck.ts'
 import { useNode } from '../nav.tsx'
 import { formatAge, formatCount, shortHex } from '../lib/format.ts'
 import { hrefs } from '../lib/router.ts'
@@ -21,7 +21,21 @@ function attestation(n: NetworkNodeJson) {
 
 const eth = (wei: bigint) => `${(Number(wei / 10n ** 12n) / 1e6).toLocaleString('en', { maximumFractionDigits: 6 })} ETH`
 
-type ChainRows = { chain: ExplorerChainJson; nodes: Array<{ address: string; info: NodeOnChain | null }> } | { error: string }
+function slashes(s: NodeStanding) {
+  if (s.slashes.length === 0) return 'none'
+  const total = s.slashes.reduce((sum, x) => sum + x.amount, 0n)
+  const reasons = [...new Set(s.slashes.map((x) => x.reason))].join(', ')
+  return <span title={s.slashes.map((x) => `block ${x.block}, transaction ${x.tx}`).join('\n')}>{s.slashes.length} ({reasons}; {eth(total)} slashed)</span>
+}
+
+function chainAttestation(s: NodeStanding) {
+  const when = s.attestation ? `, recorded ${new Date(s.attestation.verifiedAt * 1000).toISOString().replace('.000Z', 'Z')}` : ''
+  if (s.attested) return <span className="pill pill-verified">yes{when}</span>
+  if (s.attestation && !s.attestation.valid) return <span className="pill pill-failed">failed{when}</span>
+  return s.attestation ? `no (verdict not for its current measurement${when})` : 'no verdict recorded'
+}
+
+type ChainRows = { chain: ExplorerChainJson; nodes: Array<{ address: string; info: NodeOnChain | null; standing: NodeStanding | null }> } | { error: string }
 
 /** Each node's registry entry, read from the chain by this browser (viem, loaded lazily) — not the node's word. */
 function ChainFacts({ addresses }: { addresses: string[] }) {
@@ -30,7 +44,13 @@ function ChainFacts({ addresses }: { addresses: string[] }) {
   useEffect(() => {
     let live = true
     Promise.all([api<ExplorerChainJson>('/v1/explorer/chain'), import('../lib/chainCheck.ts')])
-      .then(async ([chain, m]) => ({ chain, nodes: await Promise.all(addresses.map(async (address) => ({ address, info: await m.readNode(chain, address) }))) }))
+      .then(async ([chain, m]) => ({
+        chain,
+        nodes: await Promise.all(addresses.map(async (address) => {
+          const info = await m.readNode(chain, address)
+          return { address, info, standing: info === null ? null : await m.readStanding(chain, address) }
+        })),
+      }))
       .then((r) => { if (live) setRows(r) }, (e: unknown) => { if (live) setRows({ error: (e as Error).message }) })
     return () => { live = false }
   }, [key])
@@ -41,16 +61,18 @@ function ChainFacts({ addresses }: { addresses: string[] }) {
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Nodes on chain">
       <table className="nodes chain-nodes">
         <caption>Read by your browser from chain {rows.chain.chainId} (registry <code>{shortHex(rows.chain.nodeRegistry)}</code> at <code>{rows.chain.rpcUrl}</code>)</caption>
-        <thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Stake</th><th scope="col">Heartbeat</th><th scope="col">Slashed</th><th scope="col">TEE measurement</th></tr></thead>
+        <thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Stake</th><th scope="col">Heartbeat</th><th scope="col">Slashed</th><th scope="col">Disputes lost</th><th scope="col">TEE measurement</th><th scope="col">Attested on chain</th></tr></thead>
         <tbody>
-          {rows.nodes.map(({ address, info }) => (
+          {rows.nodes.map(({ address, info, standing }) => (
             <tr key={address} data-chain-node={address} data-active={info?.active ? 'true' : 'false'}>
               <th scope="row"><code title={address}>{shortHex(address)}</code></th>
               <td>{info === null ? 'not registered' : info.active ? 'active' : info.leftAt ? 'left' : 'inactive'}</td>
               <td data-stake>{info ? eth(info.stake) : unknown}</td>
               <td>{info?.lastHeartbeat ? `${formatAge(Math.max(0, Math.round(now - info.lastHeartbeat)))} ago` : unknown}</td>
               <td>{info ? (info.slashedAt ? `yes, ${new Date(info.slashedAt * 1000).toISOString()}` : 'no') : unknown}</td>
+              <td data-slashes={standing ? standing.slashes.length : undefined}>{standing ? slashes(standing) : unknown}</td>
               <td>{info ? (/^0x0+$/.test(info.measurement) ? 'none registered' : <code title={info.measurement}>{shortHex(info.measurement)}</code>) : unknown}</td>
+              <td data-attested={standing ? String(standing.attested) : undefined}>{standing ? chainAttestation(standing) : unknown}</td>
             </tr>
           ))}
         </tbody>

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { InferenceResult, StoredReceipt } from '@verity/protocol'
 import { api } from '../lib/api.ts'
-import { verifyForDisplay, withChecks, type DisplayCheck } from '../lib/checks.ts'
+import { verifyForDisplay, verifyWithEvidence, withChecks, type DisplayCheck, type Verdict } from '../lib/checks.ts'
 import type { ExplorerChainJson } from '../lib/chainTypes.ts'
 import { shortHex } from '../lib/format.ts'
 import { useNode } from '../nav.tsx'
@@ -48,20 +48,39 @@ function useChainChecks(stored: StoredReceipt | null, enabled: boolean): Display
   return checks
 }
 
+/**
+ * The ZK proof or TEE attestation the node kept with the receipt, re-checked by this browser (the
+ * verifiers are lazy chunks, loaded only for such receipts); null while that runs.
+ */
+function useEvidenceVerdict(stored: StoredReceipt | null, quick: Verdict | null, options: Parameters<typeof verifyWithEvidence>[1]): Verdict | null {
+  const [verdict, setVerdict] = useState<Verdict | null>(null)
+  const needed = stored !== null && stored.proof !== undefined && stored.proof !== null && stored.receipt.mode !== 'VANILLA'
+  useEffect(() => {
+    setVerdict(null)
+    if (!stored || !needed) return
+    let live = true
+    verifyWithEvidence(stored, options).then((v) => { if (live) setVerdict(v) }, (error: unknown) => {
+      if (live && quick) setVerdict(withChecks(quick, [{ id: 'mode', title: 'Proof, attestation or quorum', status: 'skip', message: `The evidence could not be checked in this browser: ${(error as Error).message}` }], stored))
+    })
+    return () => { live = false }
+  }, [stored, needed, quick])
+  return needed ? verdict : quick
+}
+
 export function ReceiptPage({ id }: { id: string }) {
   const node = useNode()
   const stored = useApi<StoredReceipt>(`/v1/receipts/${encodeURIComponent(id)}`)
-  const quick = useMemo(
-    () => (stored.state === 'ready' ? verifyForDisplay(stored.data, { expectedId: id, trustedSigners: node ? [node.address] : undefined }) : null),
-    [stored, id, node],
-  )
+  const options = useMemo(() => ({ expectedId: id, trustedSigners: node ? [node.address] : undefined }), [id, node])
+  const quick = useMemo(() => (stored.state === 'ready' ? verifyForDisplay(stored.data, options) : null), [stored, options])
+  const evidence = useEvidenceVerdict(stored.state === 'ready' ? stored.data : null, quick, options)
   const chainChecks = useChainChecks(stored.state === 'ready' ? stored.data : null, node?.network !== undefined)
-  const verdict = quick && chainChecks && chainChecks.length > 0 && stored.state === 'ready' ? withChecks(quick, chainChecks, stored.data) : quick
+  const verdict = evidence && chainChecks && chainChecks.length > 0 && stored.state === 'ready' ? withChecks(evidence, chainChecks, stored.data) : evidence
   return (
     <>
       <h1 tabIndex={-1}>Receipt <code title={id}>{shortHex(id)}</code></h1>
       {stored.state === 'loading' ? <p role="status">Loading the receipt…</p> : null}
       {stored.state === 'error' ? <Problem error={stored.error} what="This receipt could not be loaded." /> : null}
+      {stored.state === 'ready' && quick && !verdict ? <p role="status">Checking the {stored.data.receipt.mode === 'ZKML' ? 'Groth16 proof' : 'attestation'} in your browser…</p> : null}
       {stored.state === 'ready' && verdict ? (
         <>
           <VerdictView verdict={verdict} />
@@ -73,7 +92,7 @@ export function ReceiptPage({ id }: { id: string }) {
             </span>
             {stored.data.input && stored.data.output ? (
               <DownloadJson
-                value={{ version: 1, model: stored.data.model, input: stored.data.input, output: stored.data.output, receipt: stored.data.receipt, signature: stored.data.signature } satisfies InferenceResult}
+                value={{ version: 1, model: stored.data.model, input: stored.data.input, output: stored.data.output, receipt: stored.data.receipt, signature: stored.data.signature, ...(stored.data.proof !== undefined ? { proof: stored.data.proof } : {}) } satisfies InferenceResult}
                 fileName={`receipt-${id.slice(2, 10)}.json`} label="Save as result JSON" />
             ) : null}
           </p>
