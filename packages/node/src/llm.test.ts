@@ -83,10 +83,11 @@ test('chat: the answer carries a TEE receipt over the attestation digest, verifi
   assert.equal(v.attestation.provider, 'dev')
   assert.equal(v.receipt.node, teeNode.address)
   assert.deepEqual(v.settlement, { mode: 'private' })
-  const stored = await (await fetch(`${teeNode.url}/v1/receipts/${v.receiptId}`)).json() as { model: string; receipt: unknown; signature: string }
+  const stored = await (await fetch(`${teeNode.url}/v1/receipts/${v.receiptId}`)).json() as { model: string; receipt: unknown; signature: string; proof?: unknown }
   assert.equal(stored.model, 'llm:acme/small-model')
   assert.deepEqual(stored.receipt, v.receipt)
   assert.equal(stored.signature, v.signature)
+  assert.deepEqual(stored.proof, v.attestation.evidence, 'the receipt keeps the evidence its proofHash commits to')
 })
 
 test('verification: the dev TEE is refused unless allowed; a changed answer, request or evidence fails naming the check', async () => {

@@ -126,7 +126,7 @@ export function registerLlmRoutes(app: FastifyInstance, p: LlmRoutesParameters):
     })
     const signature = signReceipt(receipt, p.key.privateKey)
     const receiptId = receiptDigest(receipt)
-    await p.saveReceipt({ id: receiptId, model: `llm:${exchange.request.model}`, receipt, signature, latencyMs: performance.now() - started, settlement })
+    await p.saveReceipt({ id: receiptId, model: `llm:${exchange.request.model}`, receipt, signature, latencyMs: performance.now() - started, settlement, proof: attestation.evidence })
     const settled = await p.settle(settlement, receipt, signature)
     return {
       receipt, signature, receiptId,

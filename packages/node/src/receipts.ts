@@ -80,6 +80,8 @@ export type SignedReceiptEntry = {
   signature: Hex
   latencyMs?: number | undefined
   settlement?: LlmSettlementMode | undefined
+  /** What the receipt's proofHash commits to (an LLM receipt: the node's attestation evidence). */
+  proof?: unknown
 }
 
 /** Tensors larger than this (as JSON) are stored as hashes only. */
@@ -189,7 +191,7 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
         id: entry.id, request_id: entry.receipt.requestId, model_cid: entry.model, mode: entry.receipt.mode, signer: entry.receipt.node,
         issued_at: entry.receipt.timestamp, receipt: JSON.stringify(entry.receipt), signature: entry.signature, input: null, output: null,
         latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null,
-        proof: null, created_at: new Date(),
+        proof: proofText(entry.proof), created_at: new Date(),
       })
     },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */

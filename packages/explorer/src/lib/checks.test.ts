@@ -108,6 +108,26 @@ test('a stored LLM receipt: id, model, signature re-checked; request, answer and
   assert.equal(verifyForDisplay({ ...stored, signature: signReceipt(receipt, generatePrivateKey()) }).status, 'failed')
 })
 
+test('a stored LLM receipt with its kept attestation evidence has the attestation re-checked in the page', async () => {
+  const { llmModelDigest } = await import('@verity/llm-gateway')
+  const evidence = createDevAttester().attest(bindingFor(node), 1_700_000_000_000)
+  const receipt: Receipt = {
+    requestId: `0x${'33'.repeat(32)}`, modelDigest: llmModelDigest('acme/small-model'), inputHash: `0x${'44'.repeat(32)}`, outputHash: `0x${'55'.repeat(32)}`,
+    mode: 'TEE', proofHash: attestationDigest(evidence), node, timestamp: 1_700_000_000, chainId: 31337,
+  }
+  const id = receiptDigest(receipt)
+  const stored: StoredReceipt = { id, model: 'llm:acme/small-model', receipt, signature: signReceipt(receipt, key), createdAt: new Date(0).toISOString(), proof: evidence }
+  const v = await verifyWithEvidence(stored, { expectedId: id })
+  assert.equal(v.status, 'incomplete')
+  assert.equal(status(v)['tee-signature'], 'pass')
+  assert.equal(status(v)['input-hash'], 'skip')
+  assert.match(v.checks.find((c) => c.id === 'mode')!.message, /proves NOTHING/)
+  assert.match(v.headline, /attestation is re-checked below/)
+  const altered = await verifyWithEvidence({ ...stored, proof: { ...evidence, reportData: `0x${'ab'.repeat(32)}` } }, { expectedId: id })
+  assert.equal(altered.status, 'failed')
+  assert.match(altered.checks.find((c) => c.id === 'mode')!.message, /not the one the receipt's proofHash commits to/)
+})
+
 test('a stored TEE receipt with its kept attestation is re-checked from the receipt alone; without it, the page says why not', async () => {
   const evidence = createDevAttester().attest(bindingFor(node), 1_700_000_000_000)
   const receipt: Receipt = { ...signed().receipt, mode: 'TEE', proofHash: attestationDigest(evidence) }

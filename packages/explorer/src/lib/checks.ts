@@ -190,7 +190,19 @@ const hasProof = (value: unknown): value is InferenceResult & { proof: object } 
 export async function verifyWithEvidence(value: unknown, options: VerifyForDisplayOptions = {}): Promise<Verdict> {
   const verdict = verifyForDisplay(value, options)
   const stored = isStoredReceipt(value)
-  if (stored && typeof value.model === 'string' && value.model.startsWith('llm:')) return verdict
+  if (stored && typeof value.model === 'string' && value.model.startsWith('llm:')) {
+    // The node keeps an LLM receipt's attestation evidence (not its request or answer): check that much here.
+    const result = storedAsResult(value)
+    if (verdict.status === 'failed' || !hasProof(result) || result.receipt.mode !== 'TEE') return verdict
+    const evidence = await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(result))
+    const checks = verdict.checks.flatMap((c) => (c.id === 'mode' ? [evidence.mode, ...evidence.details] : [c]))
+    const failed = checks.some((c) => c.status === 'fail')
+    return {
+      ...verdict, checks, status: failed ? 'failed' : 'incomplete',
+      headline: failed ? headline('failed', checks, null) : `${verdict.headline.replace(/, the request, answer and attestation are checked by whoever holds the saved answer\.$/, '')}; its attestation is re-checked below; the request and answer are checked by whoever holds the saved answer.`,
+      ...('facts' in evidence && evidence.facts ? { facts: evidence.facts as Array<[string, string]> } : {}),
+    }
+  }
   const result = stored ? storedAsResult(value) : value
   if (!hasProof(result)) return verdict
   const mode = result.receipt.mode
