@@ -598,6 +598,9 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   async function searchInternal(p: SearchParameters, queryVector: Float32Array | undefined, extraFilter?: (d: NonNullable<UserIndex['docs'][number]>) => boolean): Promise<ScoredMemory[]> {
     const limit = p.limit ?? 10
     const asOfMs = p.as_of === undefined ? null : parseTime(p.as_of)
+    // The query is embedded (in the encoder's thread) while the index is fetched and scored lexically.
+    const embedding: Promise<Float32Array | undefined> = queryVector !== undefined ? Promise.resolve(queryVector) : retrieval.denseWeight > 0 ? embedder.embed([p.query]).then((v) => v[0]) : Promise.resolve(undefined)
+    embedding.catch(() => undefined)
     const idx = await getIndex(p.user_id)
     if (idx.liveCount === 0) return []
     const cats = p.categories === undefined || p.categories.length === 0 ? null : new Set(p.categories)
@@ -616,7 +619,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     const ref = asOfMs ?? clock()
     const k = retrieval.candidates
     const lex = idx.bm25.top(queryTerms(p.query, ref), k, accept)
-    const qv = queryVector ?? (retrieval.denseWeight > 0 ? (await embedder.embed([p.query]))[0] : undefined)
+    const qv = await embedding
     const dense = qv === undefined ? [] : idx.dense(qv, k, accept)
     const fused = new Map<number, number>()
     lex.forEach(([n], r) => fused.set(n, (fused.get(n) ?? 0) + retrieval.lexicalWeight / (retrieval.rrfK + r + 1)))
