@@ -130,3 +130,16 @@ test('public API (review changes to this list)', () => {
   assert.deepEqual(Object.keys(api).sort(), ['isProcessAlive', 'migrate', 'openDatabase', 'pgliteDialect', 'redactUrl', 'sql'])
   assert.deepEqual(Object.keys(testingApi).sort(), ['DEFAULT_TEST_DATABASE_URL', 'postgresSkip', 'testDatabases'])
 })
+
+test('an in-memory PGlite needs no directory and migrates like the others', async () => {
+  const database = await openDatabase({ memory: true })
+  try {
+    assert.equal(database.kind, 'pglite')
+    assert.deepEqual(await migrate(database, notesMigrations, { namespace: 'notes' }), { applied: ['001-notes', '002-size'] })
+    const db = database.db.withTables<NoteTables>()
+    await db.insertInto('notes').values({ body: 'kept in memory', size: 1 }).execute()
+    assert.equal((await db.selectFrom('notes').select('body').executeTakeFirstOrThrow()).body, 'kept in memory')
+  } finally {
+    await database.close()
+  }
+})
