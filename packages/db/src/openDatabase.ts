@@ -6,6 +6,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite-pgvector'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { VerityError } from '@verity/protocol'
@@ -87,7 +88,9 @@ async function openPGlite(dataDir: string | null, schema: string | null): Promis
   }
   let pglite: PGlite
   try {
-    pglite = dir === null ? await PGlite.create({ parsers: { [INT8]: parseInt8 } }) : await PGlite.create(dir, { parsers: { [INT8]: parseInt8 } })
+    // pgvector ships with PGlite here (an npm package, no download); a package enables it with CREATE EXTENSION.
+    const options = { parsers: { [INT8]: parseInt8 }, extensions: { vector } }
+    pglite = dir === null ? await PGlite.create(options) : await PGlite.create(dir, options)
     if (schema !== null) {
       await pglite.exec(`create schema if not exists ${quoteIdent(schema)}; set search_path to ${quoteIdent(schema)}`)
     }

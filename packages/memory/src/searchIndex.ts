@@ -64,11 +64,15 @@ export class UserIndex {
   private dims: number
   private projection: Float32Array
 
-  constructor(revision: number, dims: number) {
+  /** Without vectors (dense retrieval done by pgvector) the index holds the lexical half only. */
+  readonly withVectors: boolean
+
+  constructor(revision: number, dims: number, options: { withVectors?: boolean } = {}) {
     this.revision = revision
     this.dims = dims
-    this.vectors = new VectorTable(dims)
-    this.sketches = new VectorTable(SKETCH)
+    this.withVectors = options.withVectors ?? true
+    this.vectors = new VectorTable(this.withVectors ? dims : 8, this.withVectors ? 1024 : 1)
+    this.sketches = new VectorTable(SKETCH, this.withVectors ? 1024 : 1)
     this.projection = projectionMatrix(dims)
   }
 
@@ -105,6 +109,7 @@ export class UserIndex {
     })
     this.byId.set(row.id, n)
     this.bm25.add(n, tokenize(row.search_text))
+    if (!this.withVectors) return
     if (row.embedding !== null && row.embedding.byteLength === this.dims * 4) {
       const v = bytesToVector(row.embedding)
       this.vectors.set(n, v)
@@ -121,6 +126,7 @@ export class UserIndex {
     this.byId.delete(id)
     this.docs[n] = null
     this.bm25.remove(n)
+    if (!this.withVectors) return
     this.vectors.clear(n)
     this.sketches.clear(n)
   }

@@ -117,6 +117,26 @@ for (const backend of await backends()) {
       assert.ok(profile.categories.some((c) => c.category === 'interests' && c.summary.includes('tomatoes')))
     })
 
+    test('dense retrieval through pgvector (when the database has it) ranks like the in-process index', async () => {
+      // PGlite ships pgvector; the PostgreSQL used here may not, and then the in-process index serves alone.
+      if (backend.name === 'pglite') assert.equal(store.pgvector, true)
+      await service.add({ user_id: 'vera', messages: Array.from({ length: 30 }, (_, i) => ({ id: `v${i}`, role: 'user', content: `note ${i}: ${['tea', 'coffee', 'hiking', 'Lisbon', 'piano', 'taxes'][i % 6]} and ${['Monday', 'rain', 'friends', 'work', 'books'][i % 5]}`, timestamp: Date.UTC(2024, 0, 1 + i) })) })
+      await service.flush('vera')
+      const inProcess = createMemoryService({ store, embedder, signer, worker: false, vectorIndex: 'in-process' })
+      try {
+        for (const query of ['coffee on a rainy Monday', 'piano with friends', 'taxes at work']) {
+          const [a, b] = await Promise.all([service.search({ user_id: 'vera', query, limit: 5 }), inProcess.search({ user_id: 'vera', query, limit: 5 })])
+          assert.deepEqual(a.memories.map((m) => m.id), b.memories.map((m) => m.id), query)
+        }
+        if (store.pgvector) {
+          const [{ n }] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM memory_vectors_${embedder.dimensions} WHERE user_id = 'vera'`) as [{ n: number }]
+          assert.equal(n, (await service.list({ user_id: 'vera', limit: 200 })).memories.length)
+        }
+      } finally {
+        await inProcess.close()
+      }
+    })
+
     test('bad input gets clear errors and writes nothing', async () => {
       await rejectsWith(service.add({ user_id: '', messages: conversation }), 'BAD_REQUEST', /user_id is required/)
       await rejectsWith(service.add({ messages: conversation } as never), 'BAD_REQUEST', /user_id/)
@@ -139,7 +159,11 @@ for (const backend of await backends()) {
       const before = (await service.getLog({ user_id: 'zed' })).length
       const res = await service.eraseUser({ user_id: 'zed' })
       assert.equal(res.erased, true)
-      for (const table of [...userTables, 'memory_log']) {
+      // Every memory table, including this embedder's pgvector table when the store has pgvector.
+      const tables = (await store.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'memory\\_%'")).map((r) => r.table_name)
+      for (const t of [...userTables, 'memory_log']) assert.ok(tables.includes(t), `${t} missing from ${tables.join(', ')}`)
+      if (store.pgvector) assert.ok(tables.includes(`memory_vectors_${embedder.dimensions}`))
+      for (const table of tables) {
         const dump = JSON.stringify(await store.query(`SELECT * FROM ${table}`), (_k, v) => (v instanceof Uint8Array ? '' : v))
         for (const needle of [secret, 'zmsg-1', '"zed"']) assert.ok(!dump.includes(needle), `${needle} left in ${table}`)
       }

@@ -2,11 +2,13 @@
  * The memory service's view of a @verity/db database: parameterised SQL with plain rows, and
  * transactions. A node passes its own database handle (one connection pool or PGlite instance for the
  * hub, the receipts and memory); the memory tables are migrated by the shared runner under the
- * namespace `memory`. Vectors are stored as float32 `bytea` and compared in process, so neither PGlite
- * nor a PostgreSQL without pgvector needs an extension.
+ * namespace `memory`. Vectors are always stored as float32 `bytea` (what export and the in-process index
+ * read); when pgvector can be enabled (PGlite ships it, a PostgreSQL server may have it) they are also
+ * kept in a pgvector table with an HNSW index, and dense retrieval runs there. Without pgvector the
+ * in-process index does it.
  */
 import { CompiledQuery, type Kysely } from 'kysely'
-import { migrate, openDatabase, redactUrl, type Database } from '@verity/db'
+import { migrate, openDatabase, redactUrl, sql, type Database } from '@verity/db'
 import { memoryMigrations } from './schema.ts'
 
 /** What the service needs from a SQL connection: parameterised queries returning plain rows. */
@@ -18,6 +20,8 @@ export type MemoryStore = Sql & {
   readonly kind: 'pglite' | 'postgres'
   /** The database underneath (shared with the rest of the node when it was passed in). */
   readonly database: Database
+  /** Whether the pgvector extension is enabled in this database. */
+  readonly pgvector: boolean
   /** Runs `fn` in one transaction: everything it wrote is committed together or not at all. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>
   /** Closes the database only when this store opened it; a database passed in stays open. */
@@ -52,6 +56,7 @@ export async function createMemoryStore(params: CreateMemoryStoreParameters): Pr
     if (owned) await database.close()
     throw error
   }
+  const pgvector = await enablePgvector(database)
   const wrap = (db: Kysely<any>): Sql => ({
     async query<T>(text: string, params: readonly unknown[] = []) {
       return (await db.executeQuery<T>(CompiledQuery.raw(text, params as unknown[]))).rows as T[]
@@ -61,12 +66,25 @@ export async function createMemoryStore(params: CreateMemoryStoreParameters): Pr
   return {
     kind: database.kind,
     database,
+    pgvector,
     ...wrap(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(wrap(trx))),
     close: async () => {
       if (owned) await database.close()
     },
   }
+}
+
+/** `CREATE EXTENSION vector` when it is not there yet; false when the server has no pgvector (or no right to add it). */
+async function enablePgvector(database: Database): Promise<boolean> {
+  const installed = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'vector'`.execute(database.db)).rows[0]!.n > 0
+  if (await installed()) return true
+  try {
+    await sql`create extension if not exists vector`.execute(database.db)
+  } catch {
+    return false
+  }
+  return installed()
 }
 
 export { redactUrl }
