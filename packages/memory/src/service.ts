@@ -75,10 +75,13 @@ export type CreateMemoryServiceParameters = {
   segment?: Partial<SegmentOptions> | undefined
   retrieval?: Partial<RetrievalOptions> | undefined
   /**
-   * Where dense retrieval runs: `auto` (default) uses pgvector when the store has it and the in-process
-   * index otherwise; `in-process` forces the latter (vectors are still kept in pgvector when present).
+   * Where dense retrieval runs. `auto` (default): pgvector's HNSW index on a PostgreSQL server that has
+   * the extension, the in-process index otherwise, PGlite included: PGlite ships pgvector, but its HNSW
+   * runs in WASM, measured (npm run bench -- memory) an order of magnitude slower than the in-process
+   * SIMD scan to search and ~8 ms per vector to insert. `pgvector` forces it (needs the extension);
+   * `in-process` forces the in-process index.
    */
-  vectorIndex?: 'auto' | 'in-process' | undefined
+  vectorIndex?: 'auto' | 'pgvector' | 'in-process' | undefined
 }
 
 export type MemoryService = ReturnType<typeof createMemoryService>
@@ -188,8 +191,12 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   const retrieval: RetrievalOptions = { ...defaultRetrievalOptions, ...params.retrieval }
   const indexes = new Map<string, Promise<UserIndex>>()
   // pgvector: vectors of this embedder's size live in their own table (a vector column has one size).
-  const vectorTable = store.pgvector ? `memory_vectors_${embedder.dimensions}` : null
-  const densePgvector = vectorTable !== null && params.vectorIndex !== 'in-process'
+  const vectorIndex = params.vectorIndex ?? 'auto'
+  if (vectorIndex === 'pgvector' && !store.pgvector) throw new VerityError('BAD_REQUEST', `vectorIndex 'pgvector' needs the pgvector extension, which this ${store.kind} database does not have; use 'auto' or 'in-process'`, { details: { field: 'vectorIndex' } })
+  const densePgvector = vectorIndex === 'pgvector' || (vectorIndex === 'auto' && store.kind === 'postgres' && store.pgvector)
+  // Vectors are kept in pgvector only while it serves dense retrieval; a later start in pgvector mode
+  // brings the table up to date (missing or older vectors are rewritten from memory_items).
+  const vectorTable = densePgvector ? `memory_vectors_${embedder.dimensions}` : null
   let vectorsReady: Promise<void> | null = null
   let stopping = false
   let workerRunning: Promise<void> | null = null
@@ -218,19 +225,19 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
         await tx.query('SELECT pg_advisory_xact_lock(7302551909123457)')
         // The foreign key removes a vector with its memory: delete, bulk delete and erase-user need nothing more.
         await tx.query(`CREATE TABLE IF NOT EXISTS ${vectorTable} (
-          user_id text NOT NULL, id text NOT NULL, embedding vector(${embedder.dimensions}) NOT NULL,
+          user_id text NOT NULL, id text NOT NULL, embedding vector(${embedder.dimensions}) NOT NULL, updated_at double precision NOT NULL,
           PRIMARY KEY (user_id, id), FOREIGN KEY (user_id, id) REFERENCES memory_items (user_id, id) ON DELETE CASCADE)`)
         await tx.query(`CREATE INDEX IF NOT EXISTS ${vectorTable}_hnsw ON ${vectorTable} USING hnsw (embedding vector_ip_ops)`)
       })
       for (;;) {
-        const missing = await store.query<{ user_id: string; id: string; embedding: string }>(
-          `SELECT i.user_id, i.id, encode(i.embedding, 'base64') AS embedding FROM memory_items i LEFT JOIN ${vectorTable} v ON v.user_id = i.user_id AND v.id = i.id
-           WHERE v.id IS NULL AND octet_length(i.embedding) = $1 LIMIT 500`,
+        const missing = await store.query<{ user_id: string; id: string; embedding: string; updated_at: number }>(
+          `SELECT i.user_id, i.id, encode(i.embedding, 'base64') AS embedding, i.updated_at FROM memory_items i LEFT JOIN ${vectorTable} v ON v.user_id = i.user_id AND v.id = i.id
+           WHERE (v.id IS NULL OR v.updated_at < i.updated_at) AND octet_length(i.embedding) = $1 LIMIT 500`,
           [embedder.dimensions * 4],
         )
         if (missing.length === 0) break
         await store.transaction(async (tx) => {
-          for (const m of missing) await writeVector(tx, m.user_id, m.id, bytesToVector(Buffer.from(m.embedding, 'base64')))
+          for (const m of missing) await writeVector(tx, m.user_id, m.id, bytesToVector(Buffer.from(m.embedding, 'base64')), Number(m.updated_at))
         })
       }
     })()
@@ -238,9 +245,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     return vectorsReady
   }
 
-  async function writeVector(tx: Sql, userId: string, id: string, v: Float32Array): Promise<void> {
+  /** `updatedAt`: the memory row's updated_at, so a start in pgvector mode can tell a stale vector. */
+  async function writeVector(tx: Sql, userId: string, id: string, v: Float32Array, updatedAt: number): Promise<void> {
     if (vectorTable === null || v.length !== embedder.dimensions) return
-    await tx.query(`INSERT INTO ${vectorTable} (user_id, id, embedding) VALUES ($1, $2, $3::vector) ON CONFLICT (user_id, id) DO UPDATE SET embedding = EXCLUDED.embedding`, [userId, id, vectorLiteral(v)])
+    await tx.query(`INSERT INTO ${vectorTable} (user_id, id, embedding, updated_at) VALUES ($1, $2, $3::vector, $4) ON CONFLICT (user_id, id) DO UPDATE SET embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at`, [userId, id, vectorLiteral(v), updatedAt])
   }
 
   /** The k nearest memories of the user by inner product, through the HNSW index (filtered while it walks). */
@@ -348,7 +356,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14::jsonb,$15) ON CONFLICT (user_id, id) DO NOTHING RETURNING id`,
       [userId, i.id, i.text, i.searchText, i.categories, i.type, i.importance, i.eventTime, now, i.sources, i.extractor, i.agentId, i.threadId, i.metadata === null ? null : JSON.stringify(i.metadata), vectorToBytes(i.embedding)],
     )
-    if (rows.length > 0) await writeVector(tx, userId, i.id, i.embedding)
+    if (rows.length > 0) await writeVector(tx, userId, i.id, i.embedding, now)
     return rows.length > 0
   }
 
@@ -557,7 +565,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
             log.push({ op: 'reinforce', memoryId: op.id, content: contentOf(row), sources, job: job.id })
           } else {
             await tx.query('UPDATE memory_items SET text = $3, search_text = $4, embedding = $5, sources = $6, updated_at = $7 WHERE user_id = $1 AND id = $2', [userId, op.id, op.text, op.searchText, vectorToBytes(op.embedding), sources, now])
-            await writeVector(tx, userId, op.id, op.embedding)
+            await writeVector(tx, userId, op.id, op.embedding, now)
             log.push({ op: 'update', memoryId: op.id, content: contentOf({ ...row, text: op.text }), sources, job: job.id })
           }
           const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [userId, op.id])
@@ -885,7 +893,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
         `UPDATE memory_items SET text = $3, categories = $4, importance = $5, type = $6, metadata = COALESCE($7::jsonb, metadata), updated_at = $8${searchText === undefined ? '' : ', search_text = $9, embedding = $10'} WHERE user_id = $1 AND id = $2`,
         [p.user_id, p.id, text, cats, p.importance ?? row.importance, p.type ?? row.type, p.metadata === undefined ? null : JSON.stringify(p.metadata), now, ...(searchText === undefined ? [] : [searchText, vectorToBytes(embedding!)])],
       )
-      if (embedding !== undefined) await writeVector(tx, p.user_id, p.id, embedding)
+      if (embedding !== undefined) await writeVector(tx, p.user_id, p.id, embedding, now)
       await appendLog(tx, p.user_id, [{ op: 'update', memoryId: p.id, content: contentOf({ text, categories: cats, type: p.type ?? row.type, event_time: row.event_time }), sources: row.sources }])
       const next = await bumpRevision(tx, p.user_id)
       const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [p.user_id, p.id])
