@@ -63,6 +63,7 @@ export class UserIndex {
   readonly sketches: VectorTable
   private dims: number
   private projection: Float32Array
+  private projectionRows: VectorTable | null = null
 
   /** Without vectors (dense retrieval done by pgvector) the index holds the lexical half only. */
   readonly withVectors: boolean
@@ -76,16 +77,13 @@ export class UserIndex {
     this.projection = projectionMatrix(dims)
   }
 
+  /** The 32 projections of `v`, as SIMD dot products with the projection rows (the bulk of an index load). */
   private sketch(v: Float32Array): Float32Array {
-    const d = this.dims
-    const out = new Float32Array(SKETCH)
-    for (let j = 0; j < SKETCH; j++) {
-      let s = 0
-      const o = j * d
-      for (let i = 0; i < d; i++) s += this.projection[o + i]! * v[i]!
-      out[j] = s
+    if (this.projectionRows === null) {
+      this.projectionRows = new VectorTable(this.dims, SKETCH)
+      for (let j = 0; j < SKETCH; j++) this.projectionRows.set(j, this.projection.subarray(j * this.dims, (j + 1) * this.dims))
     }
-    return out
+    return this.projectionRows.scan(v, SKETCH).slice()
   }
 
   get liveCount(): number {

@@ -199,6 +199,9 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   const vectorTable = densePgvector ? `memory_vectors_${embedder.dimensions}` : null
   let vectorsReady: Promise<void> | null = null
   let stopping = false
+  // PGlite runs no autovacuum, so nothing refreshes the planner's statistics; without them a grown
+  // memory_items is planned as if empty. The worker runs ANALYZE itself after enough new rows.
+  let insertedSinceAnalyze = 0
   let workerRunning: Promise<void> | null = null
   let kickPending = false
   let pollTimer: NodeJS.Timeout | null = null
@@ -356,7 +359,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14::jsonb,$15) ON CONFLICT (user_id, id) DO NOTHING RETURNING id`,
       [userId, i.id, i.text, i.searchText, i.categories, i.type, i.importance, i.eventTime, now, i.sources, i.extractor, i.agentId, i.threadId, i.metadata === null ? null : JSON.stringify(i.metadata), vectorToBytes(i.embedding)],
     )
-    if (rows.length > 0) await writeVector(tx, userId, i.id, i.embedding, now)
+    if (rows.length > 0) {
+      insertedSinceAnalyze++
+      await writeVector(tx, userId, i.id, i.embedding, now)
+    }
     return rows.length > 0
   }
 
@@ -587,8 +593,19 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
 
   /** Processes queued jobs until none is left (or the service is closing). Returns how many ran. */
   async function processJobs(): Promise<number> {
-    let count = 0
     await ensureVectors()
+    try {
+      return await runJobs()
+    } finally {
+      if (store.kind === 'pglite' && insertedSinceAnalyze >= 5000) {
+        insertedSinceAnalyze = 0
+        await store.query('ANALYZE memory_items').catch(() => undefined)
+      }
+    }
+  }
+
+  async function runJobs(): Promise<number> {
+    let count = 0
     while (!stopping) {
       const job = await claimJob()
       if (job === null) break
