@@ -25,8 +25,13 @@ function projectionMatrix(dims: number): Float32Array {
   return m
 }
 
+/** A memory as search returns it: the index answers without reading the rows back from the database. */
 export type IndexDoc = {
   id: string
+  text: string
+  updatedAt: number
+  metadata: Record<string, unknown> | null
+  reinforced: number
   sources: string[]
   categories: Category[]
   agentId: string | null
@@ -40,6 +45,10 @@ export type IndexDoc = {
 
 export type IndexRow = {
   id: string
+  text: string
+  updated_at: number
+  metadata: Record<string, unknown> | null
+  reinforced: number
   search_text: string
   sources: string[]
   categories: string[]
@@ -95,6 +104,10 @@ export class UserIndex {
     const n = this.docs.length
     this.docs.push({
       id: row.id,
+      text: row.text,
+      updatedAt: Number(row.updated_at),
+      metadata: row.metadata,
+      reinforced: Number(row.reinforced),
       sources: row.sources,
       categories: row.categories as Category[],
       agentId: row.agent_id,

@@ -138,6 +138,14 @@ for (const backend of await backends()) {
       }
     })
 
+    test('search answers from its index exactly what get reads from the database, updates included', async () => {
+      const [first] = (await service.search({ user_id: 'vera', query: 'piano', limit: 1 })).memories
+      await service.update({ user_id: 'vera', id: first!.id, text: 'piano lessons on Fridays', importance: 0.9, metadata: { teacher: 'Ana' } })
+      const { memories } = await service.search({ user_id: 'vera', query: 'piano lessons', limit: 5 })
+      assert.ok(memories.some((m) => m.id === first!.id))
+      for (const { score, ...m } of memories) assert.deepEqual(m, await service.get({ user_id: 'vera', id: m.id }))
+    })
+
     test('bad input gets clear errors and writes nothing', async () => {
       await rejectsWith(service.add({ user_id: '', messages: conversation }), 'BAD_REQUEST', /user_id is required/)
       await rejectsWith(service.add({ messages: conversation } as never), 'BAD_REQUEST', /user_id/)

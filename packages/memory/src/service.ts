@@ -103,6 +103,8 @@ type ItemRow = {
   metadata: Record<string, unknown> | null
   reinforced: number
 }
+/** What the search index keeps of a memory (all a search result needs) plus its search text. */
+const indexColumns = 'id, text, search_text, sources, categories, agent_id, thread_id, event_time, record_time, updated_at, importance, type, extractor, metadata, reinforced'
 const itemColumns = 'user_id, id, text, categories, type, importance, event_time, record_time, updated_at, sources, extractor, agent_id, thread_id, metadata, reinforced'
 
 type MessageRow = { id: string; seq: number; role: string; name: string | null; content: string; ts: number; agent_id: string | null; thread_id: string | null; source: string | null; metadata: Record<string, unknown> | null }
@@ -312,7 +314,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
         // Vectors travel as base64 text: both drivers parse bytea's hex text form several times slower.
         // With pgvector they stay in the database: the index loads the lexical half only.
         const rows = await store.query<Omit<IndexRow, 'embedding'> & { embedding: string | null }>(
-          `SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, ${densePgvector ? 'NULL' : "encode(embedding, 'base64')"} AS embedding FROM memory_items WHERE user_id = $1 ORDER BY record_time, id`,
+          `SELECT ${indexColumns}, ${densePgvector ? 'NULL' : "encode(embedding, 'base64')"} AS embedding FROM memory_items WHERE user_id = $1 ORDER BY record_time, id`,
           [userId],
         )
         for (const r of rows) idx.add({ ...r, embedding: r.embedding === null ? null : new Uint8Array(Buffer.from(r.embedding, 'base64')) })
@@ -340,6 +342,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
 
   const itemIndexRow = (i: NewItem, recordTime: number): IndexRow => ({
     id: i.id,
+    text: i.text,
+    updated_at: recordTime,
+    metadata: i.metadata,
+    reinforced: 0,
     search_text: i.searchText,
     sources: i.sources,
     categories: i.categories,
@@ -574,7 +580,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
             await writeVector(tx, userId, op.id, op.embedding, now)
             log.push({ op: 'update', memoryId: op.id, content: contentOf({ ...row, text: op.text }), sources, job: job.id })
           }
-          const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [userId, op.id])
+          const [fresh] = await tx.query<IndexRow>(`SELECT ${indexColumns}, embedding FROM memory_items WHERE user_id = $1 AND id = $2`, [userId, op.id])
           applied.add.push(fresh!)
         }
       }
@@ -755,15 +761,16 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
       for (const s of idx.docs[n]!.sources) covered.add(s)
     }
     if (picked.length === 0) return []
-    const ids = picked.map(([n]) => idx.docs[n]!.id)
-    const rows = await store.query<ItemRow>(`SELECT ${itemColumns} FROM memory_items WHERE user_id = $1 AND id = ANY($2)`, [p.user_id, ids])
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    const out: ScoredMemory[] = []
-    for (const [n, score] of picked) {
-      const r = byId.get(idx.docs[n]!.id)
-      if (r !== undefined) out.push({ ...toMemory(r), score: Math.round(score * 1e6) / 1e6 })
-    }
-    return out
+    // The index is current as of the revision read at the start of this search: no row is read back.
+    return picked.map(([n, score]): ScoredMemory => {
+      const d = idx.docs[n]!
+      return {
+        id: d.id, user_id: p.user_id, text: d.text, categories: d.categories, type: d.type, importance: d.importance,
+        event_time: iso(d.eventTime), record_time: iso(d.recordTime), updated_at: iso(d.updatedAt), sources: d.sources,
+        extractor: d.extractor, agent_id: d.agentId, thread_id: d.threadId, metadata: d.metadata, reinforced: d.reinforced,
+        score: Math.round(score * 1e6) / 1e6,
+      }
+    })
   }
 
   async function search(p: SearchParameters): Promise<SearchReturnType> {
@@ -913,7 +920,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
       if (embedding !== undefined) await writeVector(tx, p.user_id, p.id, embedding, now)
       await appendLog(tx, p.user_id, [{ op: 'update', memoryId: p.id, content: contentOf({ text, categories: cats, type: p.type ?? row.type, event_time: row.event_time }), sources: row.sources }])
       const next = await bumpRevision(tx, p.user_id)
-      const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [p.user_id, p.id])
+      const [fresh] = await tx.query<IndexRow>(`SELECT ${indexColumns}, embedding FROM memory_items WHERE user_id = $1 AND id = $2`, [p.user_id, p.id])
       return { from: revision, to: next, fresh: fresh! }
     })
     await patchIndex(p.user_id, res.from, res.to, (idx) => idx.add(res.fresh))
