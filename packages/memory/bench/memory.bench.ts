@@ -59,7 +59,7 @@ async function bulkLoad(store: MemoryStore, user: string, count: number, embed: 
       [user, ids, texts, times, withVectors ? vecs.map(vectorToBytes) : texts.map(() => null)],
     )
     if (withVectors && pgvectorTable) {
-      await store.query(`INSERT INTO memory_vectors_${vecs[0]!.length} (user_id, id, embedding) SELECT $1, id, e::vector FROM unnest($2::text[], $3::text[]) AS u(id, e)`, [user, ids, vecs.map((v) => `[${v.join(',')}]`)])
+      await store.query(`INSERT INTO memory_vectors_${vecs[0]!.length} (user_id, id, embedding, updated_at) SELECT $1, id, e::vector, 0 FROM unnest($2::text[], $3::text[]) AS u(id, e)`, [user, ids, vecs.map((v) => `[${v.join(',')}]`)])
     }
   }
 }
