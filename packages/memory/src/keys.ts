@@ -1,6 +1,8 @@
 /**
  * API keys: an admin key (a file in the node's data dir, mode 0600) and scoped keys created for one
- * user. Only the SHA-256 of a key is stored. Each key has a rate limit (requests per minute, token bucket).
+ * user. Only the SHA-256 of a key is stored. Each key has a rate limit (requests per minute, token bucket)
+ * whose bucket lives in the database (`memory_rate_limits`), so node processes sharing one PostgreSQL
+ * enforce one limit per key, not one each.
  */
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -45,7 +47,7 @@ export type Auth = {
   revokeApiKey(params: { id: string; user?: string | undefined }): Promise<void>
   listApiKeys(user: string): Promise<ApiKeyInfo[]>
   /** Spends one request of the key's rate limit; throws RATE_LIMITED (with retryAfterSeconds) when empty. */
-  consume(principal: Principal): void
+  consume(principal: Principal): Promise<void>
 }
 
 export function createAuth(params: { store: MemoryStore; adminKey?: string | undefined; defaultRateLimit?: number; clock?: () => number }): Auth {
@@ -53,7 +55,6 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
   const clock = params.clock ?? Date.now
   const adminHash = params.adminKey === undefined ? undefined : Buffer.from(hashKey(params.adminKey), 'hex')
   const defaultRateLimit = params.defaultRateLimit ?? 600
-  const buckets = new Map<string, { tokens: number; at: number }>()
 
   return {
     async createApiKey({ user, scopes: requested, rateLimit }) {
@@ -104,20 +105,25 @@ export function createAuth(params: { store: MemoryStore; adminKey?: string | und
       return rows.map((r) => ({ id: r.id, user_id: r.user_id, scopes: r.scopes as Scope[], rate_limit: Number(r.rate_limit), created_at: new Date(Number(r.created_at)).toISOString(), revoked: r.revoked_at !== null }))
     },
 
-    consume(principal) {
+    async consume(principal) {
       if (principal.admin) return
       const now = clock()
-      const perMs = principal.rateLimit / 60_000
-      const b = buckets.get(principal.keyId) ?? { tokens: principal.rateLimit, at: now }
-      b.tokens = Math.min(principal.rateLimit, b.tokens + (now - b.at) * perMs)
-      b.at = now
-      if (b.tokens < 1) {
-        buckets.set(principal.keyId, b)
-        const retryAfterSeconds = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000))
-        throw new VerityError('RATE_LIMITED', `API key ${principal.keyId} exceeded its limit of ${principal.rateLimit} requests per minute`, { details: { key_id: principal.keyId, limit_per_minute: principal.rateLimit, retry_after_seconds: retryAfterSeconds } })
-      }
-      b.tokens -= 1
-      buckets.set(principal.keyId, b)
+      const limit = principal.rateLimit
+      const perMs = limit / 60_000
+      // One statement, under the row's lock: refill for the time elapsed, then take a token if a whole
+      // one is there. Concurrent requests from any process serialise on the key's row.
+      const [row] = await store.query<{ tokens: number; allowed: boolean }>(
+        `INSERT INTO memory_rate_limits AS b (key_id, user_id, tokens, at, allowed) VALUES ($1, $2, $3::float8 - 1, $4, true)
+         ON CONFLICT (key_id) DO UPDATE SET
+           tokens = LEAST($3::float8, b.tokens + GREATEST(0, $4::float8 - b.at) * $5::float8) - CASE WHEN LEAST($3::float8, b.tokens + GREATEST(0, $4::float8 - b.at) * $5::float8) >= 1 THEN 1 ELSE 0 END,
+           allowed = LEAST($3::float8, b.tokens + GREATEST(0, $4::float8 - b.at) * $5::float8) >= 1,
+           at = GREATEST(b.at, $4::float8)
+         RETURNING tokens, allowed`,
+        [principal.keyId, principal.userId, limit, now, perMs],
+      )
+      if (row!.allowed) return
+      const retryAfterSeconds = Math.max(1, Math.ceil((1 - Number(row!.tokens)) / perMs / 1000))
+      throw new VerityError('RATE_LIMITED', `API key ${principal.keyId} exceeded its limit of ${limit} requests per minute`, { details: { key_id: principal.keyId, limit_per_minute: limit, retry_after_seconds: retryAfterSeconds } })
     },
   }
 }

@@ -1,20 +1,27 @@
 /**
- * One schema for PGlite and PostgreSQL. Times are epoch milliseconds in `double precision` (exact for
- * dates, no time-zone parsing differences between drivers); vectors are little-endian float32 `bytea`.
- * Migrations are append-only: never edit a released step, add a new one.
+ * The memory tables, migrated by @verity/db's shared runner under the namespace `memory` (so they live
+ * in the node's one database beside the hub's and the receipts'). One schema for PGlite and PostgreSQL.
+ * Times are epoch milliseconds in `double precision` (exact for dates, no time-zone parsing differences
+ * between drivers); vectors are little-endian float32 `bytea`. Migrations are append-only: never edit a
+ * released step, add a new one. `IF NOT EXISTS` lets a database made by the earlier standalone memory
+ * store (same tables) be adopted as it is.
  */
-import type { MemoryStore } from './store.ts'
+import { sql, type Migration } from '@verity/db'
 
-const migrations: { version: number; sql: string }[] = [
+const statements = (text: string): Migration['up'] => async (db) => {
+  for (const stmt of text.split(';').map((s) => s.trim()).filter(Boolean)) await sql.raw(stmt).execute(db)
+}
+
+export const memoryMigrations: Migration[] = [
   {
-    version: 1,
-    sql: `
-CREATE TABLE memory_users (
+    name: '001-memory-tables',
+    up: statements(`
+CREATE TABLE IF NOT EXISTS memory_users (
   user_id text PRIMARY KEY,
   revision bigint NOT NULL DEFAULT 0,
   message_seq bigint NOT NULL DEFAULT 0
 );
-CREATE TABLE memory_messages (
+CREATE TABLE IF NOT EXISTS memory_messages (
   user_id text NOT NULL,
   id text NOT NULL,
   seq bigint NOT NULL,
@@ -29,8 +36,8 @@ CREATE TABLE memory_messages (
   created_at double precision NOT NULL,
   PRIMARY KEY (user_id, id)
 );
-CREATE INDEX memory_messages_seq ON memory_messages (user_id, seq);
-CREATE TABLE memory_items (
+CREATE INDEX IF NOT EXISTS memory_messages_seq ON memory_messages (user_id, seq);
+CREATE TABLE IF NOT EXISTS memory_items (
   user_id text NOT NULL,
   id text NOT NULL,
   text text NOT NULL,
@@ -50,8 +57,8 @@ CREATE TABLE memory_items (
   embedding bytea,
   PRIMARY KEY (user_id, id)
 );
-CREATE INDEX memory_items_list ON memory_items (user_id, record_time, id);
-CREATE TABLE memory_jobs (
+CREATE INDEX IF NOT EXISTS memory_items_list ON memory_items (user_id, record_time, id);
+CREATE TABLE IF NOT EXISTS memory_jobs (
   id bigserial PRIMARY KEY,
   user_id text NOT NULL,
   kind text NOT NULL,
@@ -64,9 +71,9 @@ CREATE TABLE memory_jobs (
   created_at double precision NOT NULL,
   updated_at double precision NOT NULL
 );
-CREATE INDEX memory_jobs_pending ON memory_jobs (state, id);
-CREATE INDEX memory_jobs_user ON memory_jobs (user_id);
-CREATE TABLE memory_log (
+CREATE INDEX IF NOT EXISTS memory_jobs_pending ON memory_jobs (state, id);
+CREATE INDEX IF NOT EXISTS memory_jobs_user ON memory_jobs (user_id);
+CREATE TABLE IF NOT EXISTS memory_log (
   subject text NOT NULL,
   seq integer NOT NULL,
   entry jsonb NOT NULL,
@@ -74,7 +81,7 @@ CREATE TABLE memory_log (
   signature text NOT NULL,
   PRIMARY KEY (subject, seq)
 );
-CREATE TABLE memory_api_keys (
+CREATE TABLE IF NOT EXISTS memory_api_keys (
   id text PRIMARY KEY,
   key_hash text NOT NULL UNIQUE,
   user_id text NOT NULL,
@@ -83,27 +90,29 @@ CREATE TABLE memory_api_keys (
   created_at double precision NOT NULL,
   revoked_at double precision
 );
-CREATE INDEX memory_api_keys_user ON memory_api_keys (user_id);
-CREATE TABLE memory_profiles (
+CREATE INDEX IF NOT EXISTS memory_api_keys_user ON memory_api_keys (user_id);
+CREATE TABLE IF NOT EXISTS memory_profiles (
   user_id text PRIMARY KEY,
   revision bigint NOT NULL,
   profile jsonb NOT NULL
 );
-`,
+`),
+  },
+  {
+    // Rate-limit buckets in the database, so every node process sharing it spends from one bucket per key.
+    name: '002-rate-limits',
+    up: statements(`
+CREATE TABLE IF NOT EXISTS memory_rate_limits (
+  key_id text PRIMARY KEY,
+  user_id text NOT NULL,
+  tokens double precision NOT NULL,
+  at double precision NOT NULL,
+  allowed boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memory_rate_limits_user ON memory_rate_limits (user_id);
+`),
   },
 ]
 
 /** Every table that holds per-user data (erase-user must empty them all of that user). */
-export const userTables = ['memory_users', 'memory_messages', 'memory_items', 'memory_jobs', 'memory_api_keys', 'memory_profiles'] as const
-
-export async function migrate(store: MemoryStore): Promise<void> {
-  await store.query('CREATE TABLE IF NOT EXISTS memory_schema_migrations (version integer PRIMARY KEY, applied_at double precision NOT NULL)')
-  const done = new Set((await store.query<{ version: number }>('SELECT version FROM memory_schema_migrations')).map((r) => Number(r.version)))
-  for (const m of migrations) {
-    if (done.has(m.version)) continue
-    await store.transaction(async (tx) => {
-      for (const stmt of m.sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(stmt)
-      await tx.query('INSERT INTO memory_schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [m.version, Date.now()])
-    })
-  }
-}
+export const userTables = ['memory_users', 'memory_messages', 'memory_items', 'memory_jobs', 'memory_api_keys', 'memory_profiles', 'memory_rate_limits'] as const

@@ -35,7 +35,9 @@ for (const backend of await backends()) {
     let service: MemoryService
     before(async () => {
       ;({ store, cleanup } = await backend.open())
-      service = createMemoryService({ store, embedder, signer })
+      // PGlite ships pgvector: its suite runs dense retrieval there (isolation, updates, erase-user included);
+      // the PostgreSQL used here has no pgvector, so its suite runs the in-process fallback ('auto').
+      service = createMemoryService({ store, embedder, signer, vectorIndex: backend.name === 'pglite' ? 'pgvector' : 'auto' })
     })
     after(async () => {
       await service?.close()
@@ -117,6 +119,33 @@ for (const backend of await backends()) {
       assert.ok(profile.categories.some((c) => c.category === 'interests' && c.summary.includes('tomatoes')))
     })
 
+    test('dense retrieval through pgvector (when the database has it) ranks like the in-process index', async () => {
+      if (backend.name === 'pglite') assert.equal(store.pgvector, true)
+      await service.add({ user_id: 'vera', messages: Array.from({ length: 30 }, (_, i) => ({ id: `v${i}`, role: 'user', content: `note ${i}: ${['tea', 'coffee', 'hiking', 'Lisbon', 'piano', 'taxes'][i % 6]} and ${['Monday', 'rain', 'friends', 'work', 'books'][i % 5]}`, timestamp: Date.UTC(2024, 0, 1 + i) })) })
+      await service.flush('vera')
+      const inProcess = createMemoryService({ store, embedder, signer, worker: false, vectorIndex: 'in-process' })
+      try {
+        for (const query of ['coffee on a rainy Monday', 'piano with friends', 'taxes at work']) {
+          const [a, b] = await Promise.all([service.search({ user_id: 'vera', query, limit: 5 }), inProcess.search({ user_id: 'vera', query, limit: 5 })])
+          assert.deepEqual(a.memories.map((m) => m.id), b.memories.map((m) => m.id), query)
+        }
+        if (backend.name === 'pglite') {
+          const [{ n }] = await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM memory_vectors_${embedder.dimensions} WHERE user_id = 'vera'`) as [{ n: number }]
+          assert.equal(n, (await service.list({ user_id: 'vera', limit: 200 })).memories.length)
+        }
+      } finally {
+        await inProcess.close()
+      }
+    })
+
+    test('search answers from its index exactly what get reads from the database, updates included', async () => {
+      const [first] = (await service.search({ user_id: 'vera', query: 'piano', limit: 1 })).memories
+      await service.update({ user_id: 'vera', id: first!.id, text: 'piano lessons on Fridays', importance: 0.9, metadata: { teacher: 'Ana' } })
+      const { memories } = await service.search({ user_id: 'vera', query: 'piano lessons', limit: 5 })
+      assert.ok(memories.some((m) => m.id === first!.id))
+      for (const { score, ...m } of memories) assert.deepEqual(m, await service.get({ user_id: 'vera', id: m.id }))
+    })
+
     test('bad input gets clear errors and writes nothing', async () => {
       await rejectsWith(service.add({ user_id: '', messages: conversation }), 'BAD_REQUEST', /user_id is required/)
       await rejectsWith(service.add({ messages: conversation } as never), 'BAD_REQUEST', /user_id/)
@@ -139,7 +168,11 @@ for (const backend of await backends()) {
       const before = (await service.getLog({ user_id: 'zed' })).length
       const res = await service.eraseUser({ user_id: 'zed' })
       assert.equal(res.erased, true)
-      for (const table of [...userTables, 'memory_log']) {
+      // Every memory table, including this embedder's pgvector table when the store has pgvector.
+      const tables = (await store.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'memory\\_%'")).map((r) => r.table_name)
+      for (const t of [...userTables, 'memory_log']) assert.ok(tables.includes(t), `${t} missing from ${tables.join(', ')}`)
+      if (backend.name === 'pglite') assert.ok(tables.includes(`memory_vectors_${embedder.dimensions}`))
+      for (const table of tables) {
         const dump = JSON.stringify(await store.query(`SELECT * FROM ${table}`), (_k, v) => (v instanceof Uint8Array ? '' : v))
         for (const needle of [secret, 'zmsg-1', '"zed"']) assert.ok(!dump.includes(needle), `${needle} left in ${table}`)
       }
@@ -296,3 +329,15 @@ for (const backend of await backends()) {
     }
   })
 }
+
+test("vectorIndex 'pgvector' on a database without the extension is refused clearly", async () => {
+  const { createMemoryStore } = await import('./store.ts')
+  const store = await createMemoryStore({ memory: true })
+  try {
+    await store.query('DROP EXTENSION vector CASCADE')
+    const without = { ...store, pgvector: false }
+    assert.throws(() => createMemoryService({ store: without, embedder, signer, vectorIndex: 'pgvector' }), (e: unknown) => e instanceof VerityError && e.code === 'BAD_REQUEST' && /needs the pgvector extension/.test(e.message))
+  } finally {
+    await store.close()
+  }
+})

@@ -10,7 +10,7 @@ import { categories as allCategories } from './types.ts'
 import type { MemoryStore, Sql } from './store.ts'
 import { userTables } from './schema.ts'
 import type { Embedder } from './embedder.ts'
-import { normalize, vectorToBytes } from './embedder.ts'
+import { bytesToVector, normalize, vectorToBytes } from './embedder.ts'
 import { contentHash, hashLogEntry, logSubject, sourcesHash, ZERO_HASH, type LogEntry, type LogOp, type SignedLogEntry, type Signer, verifyMemoryLog } from './log.ts'
 import { defaultSegmentOptions, segmentMessages, speakerLine, type SegmentMessage, type SegmentOptions } from './segmenter.ts'
 import { decisionSchema, decisionSystemPrompt, extractionSchema, extractionSystemPrompt, LlmError, validateDecision, validateExtraction, type Decision, type ExtractedMemory, type Llm } from './llm.ts'
@@ -74,6 +74,14 @@ export type CreateMemoryServiceParameters = {
   maxJobAttempts?: number | undefined
   segment?: Partial<SegmentOptions> | undefined
   retrieval?: Partial<RetrievalOptions> | undefined
+  /**
+   * Where dense retrieval runs. `auto` (default): pgvector's HNSW index on a PostgreSQL server that has
+   * the extension, the in-process index otherwise, PGlite included: PGlite ships pgvector, but its HNSW
+   * runs in WASM, measured (npm run bench -- memory) an order of magnitude slower than the in-process
+   * SIMD scan to search and ~8 ms per vector to insert. `pgvector` forces it (needs the extension);
+   * `in-process` forces the in-process index.
+   */
+  vectorIndex?: 'auto' | 'pgvector' | 'in-process' | undefined
 }
 
 export type MemoryService = ReturnType<typeof createMemoryService>
@@ -95,6 +103,8 @@ type ItemRow = {
   metadata: Record<string, unknown> | null
   reinforced: number
 }
+/** What the search index keeps of a memory (all a search result needs) plus its search text. */
+const indexColumns = 'id, text, search_text, sources, categories, agent_id, thread_id, event_time, record_time, updated_at, importance, type, extractor, metadata, reinforced'
 const itemColumns = 'user_id, id, text, categories, type, importance, event_time, record_time, updated_at, sources, extractor, agent_id, thread_id, metadata, reinforced'
 
 type MessageRow = { id: string; seq: number; role: string; name: string | null; content: string; ts: number; agent_id: string | null; thread_id: string | null; source: string | null; metadata: Record<string, unknown> | null }
@@ -159,6 +169,11 @@ function assertCategories(value: unknown, field = 'categories'): asserts value i
   }
 }
 
+/** pgvector's text form, '[0.1,0.2,...]' (float32 values print exactly enough to round-trip). */
+function vectorLiteral(v: Float32Array): string {
+  return `[${Array.prototype.join.call(v, ',')}]`
+}
+
 function deterministicId(prefix: string, ...parts: (string | number)[]): string {
   return `${prefix}_${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24)}`
 }
@@ -177,7 +192,18 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   const segmentOptions: SegmentOptions = { ...defaultSegmentOptions, ...params.segment }
   const retrieval: RetrievalOptions = { ...defaultRetrievalOptions, ...params.retrieval }
   const indexes = new Map<string, Promise<UserIndex>>()
+  // pgvector: vectors of this embedder's size live in their own table (a vector column has one size).
+  const vectorIndex = params.vectorIndex ?? 'auto'
+  if (vectorIndex === 'pgvector' && !store.pgvector) throw new VerityError('BAD_REQUEST', `vectorIndex 'pgvector' needs the pgvector extension, which this ${store.kind} database does not have; use 'auto' or 'in-process'`, { details: { field: 'vectorIndex' } })
+  const densePgvector = vectorIndex === 'pgvector' || (vectorIndex === 'auto' && store.kind === 'postgres' && store.pgvector)
+  // Vectors are kept in pgvector only while it serves dense retrieval; a later start in pgvector mode
+  // brings the table up to date (missing or older vectors are rewritten from memory_items).
+  const vectorTable = densePgvector ? `memory_vectors_${embedder.dimensions}` : null
+  let vectorsReady: Promise<void> | null = null
   let stopping = false
+  // PGlite runs no autovacuum, so nothing refreshes the planner's statistics; without them a grown
+  // memory_items is planned as if empty. The worker runs ANALYZE itself after enough new rows.
+  let insertedSinceAnalyze = 0
   let workerRunning: Promise<void> | null = null
   let kickPending = false
   let pollTimer: NodeJS.Timeout | null = null
@@ -194,6 +220,57 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   async function bumpRevision(tx: Sql, userId: string): Promise<number> {
     const [row] = await tx.query<{ revision: number }>('UPDATE memory_users SET revision = revision + 1 WHERE user_id = $1 RETURNING revision', [userId])
     return Number(row!.revision)
+  }
+
+  /** Creates this embedder's pgvector table and index once, and fills in vectors written while it was missing. */
+  function ensureVectors(): Promise<void> {
+    if (vectorTable === null) return Promise.resolve()
+    vectorsReady ??= (async () => {
+      await store.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(7302551909123457)')
+        // The foreign key removes a vector with its memory: delete, bulk delete and erase-user need nothing more.
+        await tx.query(`CREATE TABLE IF NOT EXISTS ${vectorTable} (
+          user_id text NOT NULL, id text NOT NULL, embedding vector(${embedder.dimensions}) NOT NULL, updated_at double precision NOT NULL,
+          PRIMARY KEY (user_id, id), FOREIGN KEY (user_id, id) REFERENCES memory_items (user_id, id) ON DELETE CASCADE)`)
+        await tx.query(`CREATE INDEX IF NOT EXISTS ${vectorTable}_hnsw ON ${vectorTable} USING hnsw (embedding vector_ip_ops)`)
+      })
+      for (;;) {
+        const missing = await store.query<{ user_id: string; id: string; embedding: string; updated_at: number }>(
+          `SELECT i.user_id, i.id, encode(i.embedding, 'base64') AS embedding, i.updated_at FROM memory_items i LEFT JOIN ${vectorTable} v ON v.user_id = i.user_id AND v.id = i.id
+           WHERE (v.id IS NULL OR v.updated_at < i.updated_at) AND octet_length(i.embedding) = $1 LIMIT 500`,
+          [embedder.dimensions * 4],
+        )
+        if (missing.length === 0) break
+        await store.transaction(async (tx) => {
+          for (const m of missing) await writeVector(tx, m.user_id, m.id, bytesToVector(Buffer.from(m.embedding, 'base64')), Number(m.updated_at))
+        })
+      }
+    })()
+    vectorsReady.catch(() => { vectorsReady = null })
+    return vectorsReady
+  }
+
+  /** `updatedAt`: the memory row's updated_at, so a start in pgvector mode can tell a stale vector. */
+  async function writeVector(tx: Sql, userId: string, id: string, v: Float32Array, updatedAt: number): Promise<void> {
+    if (vectorTable === null || v.length !== embedder.dimensions) return
+    await tx.query(`INSERT INTO ${vectorTable} (user_id, id, embedding, updated_at) VALUES ($1, $2, $3::vector, $4) ON CONFLICT (user_id, id) DO UPDATE SET embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at`, [userId, id, vectorLiteral(v), updatedAt])
+  }
+
+  /** The k nearest memories of the user by inner product, through the HNSW index (filtered while it walks). */
+  async function pgvectorDense(idx: UserIndex, userId: string, q: Float32Array, k: number, accept: ((doc: number) => boolean) | undefined): Promise<[number, number][]> {
+    const want = Math.min(1000, accept === undefined ? k : k * 4)
+    const rows = await store.transaction(async (tx) => {
+      // relaxed_order: the index keeps scanning past other users' vectors until `want` rows of this user are found.
+      await tx.query("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)", [String(Math.max(want, 40))])
+      return tx.query<{ id: string; score: number }>(`SELECT id, -(embedding <#> $2::vector) AS score FROM ${vectorTable} WHERE user_id = $1 ORDER BY embedding <#> $2::vector LIMIT $3`, [userId, vectorLiteral(q), want])
+    })
+    const out: [number, number][] = []
+    for (const r of rows) {
+      const n = idx.byId.get(r.id)
+      if (n !== undefined && (accept === undefined || accept(n))) out.push([n, Number(r.score)])
+    }
+    out.sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    return out.slice(0, k)
   }
 
   async function appendLog(tx: Sql, userId: string, ops: { op: LogOp; memoryId: string | null; content: { text: string; categories: readonly string[]; type: string; event_time: string } | null; sources: readonly string[] | null; job?: string | undefined }[]): Promise<void> {
@@ -232,11 +309,12 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
       if (idx.revision === revision) return idx
     }
     const loading = (async () => {
-      const idx = new UserIndex(revision, embedder.dimensions)
+      const idx = new UserIndex(revision, embedder.dimensions, { withVectors: !densePgvector })
       if (revision >= 0) {
         // Vectors travel as base64 text: both drivers parse bytea's hex text form several times slower.
+        // With pgvector they stay in the database: the index loads the lexical half only.
         const rows = await store.query<Omit<IndexRow, 'embedding'> & { embedding: string | null }>(
-          "SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, encode(embedding, 'base64') AS embedding FROM memory_items WHERE user_id = $1 ORDER BY record_time, id",
+          `SELECT ${indexColumns}, ${densePgvector ? 'NULL' : "encode(embedding, 'base64')"} AS embedding FROM memory_items WHERE user_id = $1 ORDER BY record_time, id`,
           [userId],
         )
         for (const r of rows) idx.add({ ...r, embedding: r.embedding === null ? null : new Uint8Array(Buffer.from(r.embedding, 'base64')) })
@@ -264,6 +342,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
 
   const itemIndexRow = (i: NewItem, recordTime: number): IndexRow => ({
     id: i.id,
+    text: i.text,
+    updated_at: recordTime,
+    metadata: i.metadata,
+    reinforced: 0,
     search_text: i.searchText,
     sources: i.sources,
     categories: i.categories,
@@ -283,6 +365,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14::jsonb,$15) ON CONFLICT (user_id, id) DO NOTHING RETURNING id`,
       [userId, i.id, i.text, i.searchText, i.categories, i.type, i.importance, i.eventTime, now, i.sources, i.extractor, i.agentId, i.threadId, i.metadata === null ? null : JSON.stringify(i.metadata), vectorToBytes(i.embedding)],
     )
+    if (rows.length > 0) {
+      insertedSinceAnalyze++
+      await writeVector(tx, userId, i.id, i.embedding, now)
+    }
     return rows.length > 0
   }
 
@@ -491,9 +577,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
             log.push({ op: 'reinforce', memoryId: op.id, content: contentOf(row), sources, job: job.id })
           } else {
             await tx.query('UPDATE memory_items SET text = $3, search_text = $4, embedding = $5, sources = $6, updated_at = $7 WHERE user_id = $1 AND id = $2', [userId, op.id, op.text, op.searchText, vectorToBytes(op.embedding), sources, now])
+            await writeVector(tx, userId, op.id, op.embedding, now)
             log.push({ op: 'update', memoryId: op.id, content: contentOf({ ...row, text: op.text }), sources, job: job.id })
           }
-          const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [userId, op.id])
+          const [fresh] = await tx.query<IndexRow>(`SELECT ${indexColumns}, embedding FROM memory_items WHERE user_id = $1 AND id = $2`, [userId, op.id])
           applied.add.push(fresh!)
         }
       }
@@ -512,6 +599,18 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
 
   /** Processes queued jobs until none is left (or the service is closing). Returns how many ran. */
   async function processJobs(): Promise<number> {
+    await ensureVectors()
+    try {
+      return await runJobs()
+    } finally {
+      if (store.kind === 'pglite' && insertedSinceAnalyze >= 5000) {
+        insertedSinceAnalyze = 0
+        await store.query('ANALYZE memory_items').catch(() => undefined)
+      }
+    }
+  }
+
+  async function runJobs(): Promise<number> {
     let count = 0
     while (!stopping) {
       const job = await claimJob()
@@ -598,6 +697,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
   async function searchInternal(p: SearchParameters, queryVector: Float32Array | undefined, extraFilter?: (d: NonNullable<UserIndex['docs'][number]>) => boolean): Promise<ScoredMemory[]> {
     const limit = p.limit ?? 10
     const asOfMs = p.as_of === undefined ? null : parseTime(p.as_of)
+    // The query is embedded (in the encoder's thread) while the index is fetched and scored lexically.
+    const embedding: Promise<Float32Array | undefined> = queryVector !== undefined ? Promise.resolve(queryVector) : retrieval.denseWeight > 0 ? embedder.embed([p.query]).then((v) => v[0]) : Promise.resolve(undefined)
+    embedding.catch(() => undefined)
+    await ensureVectors()
     const idx = await getIndex(p.user_id)
     if (idx.liveCount === 0) return []
     const cats = p.categories === undefined || p.categories.length === 0 ? null : new Set(p.categories)
@@ -616,8 +719,8 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     const ref = asOfMs ?? clock()
     const k = retrieval.candidates
     const lex = idx.bm25.top(queryTerms(p.query, ref), k, accept)
-    const qv = queryVector ?? (retrieval.denseWeight > 0 ? (await embedder.embed([p.query]))[0] : undefined)
-    const dense = qv === undefined ? [] : idx.dense(qv, k, accept)
+    const qv = await embedding
+    const dense = qv === undefined ? [] : densePgvector ? await pgvectorDense(idx, p.user_id, qv, k, accept) : idx.dense(qv, k, accept)
     const fused = new Map<number, number>()
     lex.forEach(([n], r) => fused.set(n, (fused.get(n) ?? 0) + retrieval.lexicalWeight / (retrieval.rrfK + r + 1)))
     dense.forEach(([n], r) => fused.set(n, (fused.get(n) ?? 0) + retrieval.denseWeight / (retrieval.rrfK + r + 1)))
@@ -658,15 +761,16 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
       for (const s of idx.docs[n]!.sources) covered.add(s)
     }
     if (picked.length === 0) return []
-    const ids = picked.map(([n]) => idx.docs[n]!.id)
-    const rows = await store.query<ItemRow>(`SELECT ${itemColumns} FROM memory_items WHERE user_id = $1 AND id = ANY($2)`, [p.user_id, ids])
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    const out: ScoredMemory[] = []
-    for (const [n, score] of picked) {
-      const r = byId.get(idx.docs[n]!.id)
-      if (r !== undefined) out.push({ ...toMemory(r), score: Math.round(score * 1e6) / 1e6 })
-    }
-    return out
+    // The index is current as of the revision read at the start of this search: no row is read back.
+    return picked.map(([n, score]): ScoredMemory => {
+      const d = idx.docs[n]!
+      return {
+        id: d.id, user_id: p.user_id, text: d.text, categories: d.categories, type: d.type, importance: d.importance,
+        event_time: iso(d.eventTime), record_time: iso(d.recordTime), updated_at: iso(d.updatedAt), sources: d.sources,
+        extractor: d.extractor, agent_id: d.agentId, thread_id: d.threadId, metadata: d.metadata, reinforced: d.reinforced,
+        score: Math.round(score * 1e6) / 1e6,
+      }
+    })
   }
 
   async function search(p: SearchParameters): Promise<SearchReturnType> {
@@ -803,6 +907,7 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
     const cats = p.categories ?? (current.categories as Category[])
     const searchText = current.extractor === 'segmenter' && p.text === undefined ? undefined : memorySearchText(text, cats, Number(current.event_time))
     const embedding = searchText === undefined ? undefined : (await embedder.embed([searchText]))[0]!
+    await ensureVectors()
     const now = clock()
     const res = await store.transaction(async (tx) => {
       const { revision } = await lockUser(tx, p.user_id)
@@ -812,9 +917,10 @@ export function createMemoryService(params: CreateMemoryServiceParameters) {
         `UPDATE memory_items SET text = $3, categories = $4, importance = $5, type = $6, metadata = COALESCE($7::jsonb, metadata), updated_at = $8${searchText === undefined ? '' : ', search_text = $9, embedding = $10'} WHERE user_id = $1 AND id = $2`,
         [p.user_id, p.id, text, cats, p.importance ?? row.importance, p.type ?? row.type, p.metadata === undefined ? null : JSON.stringify(p.metadata), now, ...(searchText === undefined ? [] : [searchText, vectorToBytes(embedding!)])],
       )
+      if (embedding !== undefined) await writeVector(tx, p.user_id, p.id, embedding, now)
       await appendLog(tx, p.user_id, [{ op: 'update', memoryId: p.id, content: contentOf({ text, categories: cats, type: p.type ?? row.type, event_time: row.event_time }), sources: row.sources }])
       const next = await bumpRevision(tx, p.user_id)
-      const [fresh] = await tx.query<IndexRow>('SELECT id, search_text, sources, categories, agent_id, thread_id, event_time, record_time, importance, type, extractor, embedding FROM memory_items WHERE user_id = $1 AND id = $2', [p.user_id, p.id])
+      const [fresh] = await tx.query<IndexRow>(`SELECT ${indexColumns}, embedding FROM memory_items WHERE user_id = $1 AND id = $2`, [p.user_id, p.id])
       return { from: revision, to: next, fresh: fresh! }
     })
     await patchIndex(p.user_id, res.from, res.to, (idx) => idx.add(res.fresh))

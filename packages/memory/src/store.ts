@@ -1,13 +1,15 @@
 /**
- * Storage for agent memory: PGlite in a directory under the data dir by default, PostgreSQL when a
- * database URL is given. One schema and one migration list serve both (see schema.ts). Vectors are
- * stored as float32 `bytea` and compared in process, so neither PGlite nor a PostgreSQL without
- * pgvector needs an extension.
+ * The memory service's view of a @verity/db database: parameterised SQL with plain rows, and
+ * transactions. A node passes its own database handle (one connection pool or PGlite instance for the
+ * hub, the receipts and memory); the memory tables are migrated by the shared runner under the
+ * namespace `memory`. Vectors are always stored as float32 `bytea` (what export and the in-process index
+ * read); when pgvector can be enabled (PGlite ships it, a PostgreSQL server may have it) they are also
+ * kept in a pgvector table with an HNSW index, and dense retrieval runs there. Without pgvector the
+ * in-process index does it.
  */
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { VerityError } from '@verity/protocol'
-import { migrate } from './schema.ts'
+import { CompiledQuery, type Kysely } from 'kysely'
+import { migrate, openDatabase, redactUrl, sql, type Database } from '@verity/db'
+import { memoryMigrations } from './schema.ts'
 
 /** What the service needs from a SQL connection: parameterised queries returning plain rows. */
 export type Sql = {
@@ -16,113 +18,73 @@ export type Sql = {
 
 export type MemoryStore = Sql & {
   readonly kind: 'pglite' | 'postgres'
+  /** The database underneath (shared with the rest of the node when it was passed in). */
+  readonly database: Database
+  /** Whether the pgvector extension is enabled in this database. */
+  readonly pgvector: boolean
   /** Runs `fn` in one transaction: everything it wrote is committed together or not at all. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>
+  /** Closes the database only when this store opened it; a database passed in stays open. */
   close(): Promise<void>
 }
 
 export type CreateMemoryStoreParameters =
-  | { dataDir: string; databaseUrl?: undefined; schema?: undefined }
-  /** `schema`: a PostgreSQL schema to keep the tables in (created if missing); default `public`. */
-  | { databaseUrl: string; schema?: string | undefined; dataDir?: undefined }
+  /** The node's database (preferred): memory shares its connection and migration bookkeeping. */
+  | { database: Database; dataDir?: undefined; databaseUrl?: undefined; memory?: undefined }
+  /** Opens its own PGlite under `<dataDir>/db` (CLI tools, benches). */
+  | { dataDir: string; database?: undefined; databaseUrl?: undefined; memory?: undefined; schema?: string | undefined }
+  /** Opens its own PostgreSQL pool; `schema` is created if missing (default `public`). */
+  | { databaseUrl: string; schema?: string | undefined; database?: undefined; dataDir?: undefined; memory?: undefined }
   /** In-memory PGlite (tests and benches). */
-  | { memory: true; dataDir?: undefined; databaseUrl?: undefined; schema?: undefined }
+  | { memory: true; database?: undefined; dataDir?: undefined; databaseUrl?: undefined }
 
 /**
- * Opens (and migrates) the memory database.
+ * Migrates the memory tables in a database and returns the store the service runs on.
  * @example
- * const store = await createMemoryStore({ dataDir: '/var/lib/verity' })
+ * const database = await openDatabase({ dataDir: '/var/lib/verity' })
+ * const store = await createMemoryStore({ database })
  */
 export async function createMemoryStore(params: CreateMemoryStoreParameters): Promise<MemoryStore> {
-  const store = params.databaseUrl !== undefined ? await openPostgres(params.databaseUrl, params.schema) : await openPglite('dataDir' in params && params.dataDir !== undefined ? params.dataDir : undefined)
+  const owned = params.database === undefined
+  const database = params.database
+    ?? (params.databaseUrl !== undefined
+      ? await openDatabase({ databaseUrl: params.databaseUrl, schema: params.schema, poolSize: 4 })
+      : params.memory === true ? await openDatabase({ memory: true }) : await openDatabase({ dataDir: params.dataDir, schema: params.schema }))
   try {
-    await migrate(store)
+    await migrate(database, memoryMigrations, { namespace: 'memory' })
   } catch (error) {
-    await store.close()
+    if (owned) await database.close()
     throw error
   }
-  return store
-}
-
-async function openPglite(dataDir: string | undefined): Promise<MemoryStore> {
-  const { PGlite } = await import('@electric-sql/pglite')
-  let dir: string | undefined
-  if (dataDir !== undefined) {
-    dir = join(dataDir, 'memory-db')
-    mkdirSync(dir, { recursive: true })
-  }
-  const db = dir === undefined ? await PGlite.create() : await PGlite.create(dir)
-  const wrap = (q: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[] }> }): Sql => ({
+  const pgvector = await enablePgvector(database)
+  const wrap = (db: Kysely<any>): Sql => ({
     async query<T>(text: string, params: readonly unknown[] = []) {
-      return (await q.query(text, params as unknown[])).rows as T[]
+      return (await db.executeQuery<T>(CompiledQuery.raw(text, params as unknown[]))).rows as T[]
     },
   })
-  // PGlite runs one connection: transactions are serialised here so a query from another caller never
-  // lands inside someone else's transaction.
-  let chain: Promise<unknown> = Promise.resolve()
-  const base = wrap(db)
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn)
-    chain = run.catch(() => undefined)
-    return run
-  }
+  const db = database.db as Kysely<any>
   return {
-    kind: 'pglite',
-    query: (text, params) => serial(() => base.query(text, params)),
-    transaction: (fn) => serial(() => db.transaction((tx) => fn(wrap(tx)))),
+    kind: database.kind,
+    database,
+    pgvector,
+    ...wrap(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(wrap(trx))),
     close: async () => {
-      await chain
-      await db.close()
+      if (owned) await database.close()
     },
   }
 }
 
-async function openPostgres(databaseUrl: string, schema: string | undefined): Promise<MemoryStore> {
-  const pg = (await import('pg')).default
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new VerityError('BAD_REQUEST', `schema ${JSON.stringify(schema)} is not a plain lower-case SQL identifier`, { details: { schema } })
-  }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) })
-  pool.on('error', () => undefined)
+/** `CREATE EXTENSION vector` when it is not there yet; false when the server has no pgvector (or no right to add it). */
+async function enablePgvector(database: Database): Promise<boolean> {
+  const installed = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'vector'`.execute(database.db)).rows[0]!.n > 0
+  if (await installed()) return true
   try {
-    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
-  } catch (error) {
-    await pool.end()
-    throw new VerityError('INTERNAL', `cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${(error as Error).message}`, { cause: error, details: { url: redactUrl(databaseUrl) } })
-  }
-  const wrap = (c: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[] }> }): Sql => ({
-    async query<T>(text: string, params: readonly unknown[] = []) {
-      return (await c.query(text, params as unknown[])).rows as T[]
-    },
-  })
-  return {
-    kind: 'postgres',
-    ...wrap(pool),
-    async transaction(fn) {
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
-        const out = await fn(wrap(client))
-        await client.query('COMMIT')
-        return out
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
-        throw error
-      } finally {
-        client.release()
-      }
-    },
-    close: () => pool.end(),
-  }
-}
-
-/** Strips credentials from a database URL before it reaches an error or a log. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
+    await sql`create extension if not exists vector`.execute(database.db)
   } catch {
-    return '<unparseable url>'
+    return false
   }
+  return installed()
 }
+
+export { redactUrl }

@@ -158,24 +158,23 @@ function createModelResolver(hub: Hub) {
 }
 
 /**
- * Agent memory on this node: its own store (PGlite under `<dataDir>/memory-db`, or the same PostgreSQL),
+ * Agent memory on this node: its tables in the node's database (migration namespace `memory`),
  * provenance entries signed with the node key, an admin API key in `<dataDir>/admin.key` (0600).
  */
-async function openMemory(config: NodeConfig, key: NodeKey) {
-  const store = await createMemoryStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir })
+async function openMemory(config: NodeConfig, key: NodeKey, database: Database) {
+  const store = await createMemoryStore({ database })
   const llm = config.memoryLlmUrl && config.memoryLlmModel
     ? createOpenAiLlm({ baseUrl: config.memoryLlmUrl, model: config.memoryLlmModel, apiKey: process.env.VERITY_MEMORY_LLM_API_KEY })
     : undefined
-  const service = createMemoryService({
-    store, signer: createLocalSigner(key.privateKey), llm,
-    embedder: config.memoryEmbedder === 'hashing' ? createHashingEmbedder() : createSentenceEncoder(),
-  })
+  const embedder = config.memoryEmbedder === 'hashing' ? createHashingEmbedder() : createSentenceEncoder()
+  const service = createMemoryService({ store, signer: createLocalSigner(key.privateKey), llm, embedder })
   const adminKeyPath = join(config.dataDir, 'admin.key')
   const auth = createAuth({ store, adminKey: ensureAdminKey(config.dataDir) })
   return {
     service, auth, adminKeyPath,
     async close() {
       await service.close()
+      await embedder.close?.()
       await store.close()
     },
   }
@@ -228,7 +227,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
 
     const inputLimits = { allowNonFinite: config.allowNonFinite, maxTotalBytes: config.maxInputBytes }
     let attestor: NodeAttestor | null = null
-    const memory = config.memory ? await openMemory(config, key) : null
+    const memory = config.memory ? await openMemory(config, key, database) : null
     if (memory) closers.push(memory.close)
     const resolver = createModelResolver(hub)
     closers.push(() => resolver.flush())
