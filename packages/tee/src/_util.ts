@@ -1,6 +1,6 @@
 import { X509Certificate, createHash } from 'node:crypto'
 import { VerityError, bytesToHex, type Hex } from '@verity/protocol'
-import type { AttestationCheck, AttestationKind, CheckName, VerifiedAttestation, VerifyOptions } from './types.ts'
+import { Checks, iso } from './verdicts.ts'
 
 export const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest())
 export const sha384 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha384').update(bytes).digest())
@@ -33,31 +33,7 @@ export function fingerprint(cert: X509Certificate): string {
   return Buffer.from(sha256(new Uint8Array(cert.raw))).toString('hex')
 }
 
-export function nowMs(now: Date | number | undefined): number {
-  const ms = now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw new TypeError('options.now expected a Date or unix milliseconds: verification must state the time it checks against')
-  }
-  return ms
-}
-
-export const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
-
-export function measurementHashOf(kind: AttestationKind, measurement: Uint8Array): Hex {
-  return bytesToHex(sha256(Buffer.concat([Buffer.from(kind, 'utf8'), Buffer.of(0), measurement])))
-}
-
-/** Collects checks; `ok` is true only when every check passed. */
-export class Checks {
-  readonly list: AttestationCheck[] = []
-  add(check: CheckName, ok: boolean, message: string): boolean {
-    this.list.push({ check, ok, message })
-    return ok
-  }
-  get ok(): boolean {
-    return this.list.length > 0 && this.list.every((c) => c.ok)
-  }
-}
+export { Checks, iso, isAllZero, measurementHashOf, nowMs, result } from './verdicts.ts'
 
 /**
  * Checks a chain leaf → … → root against a pinned root: each link's signature, each certificate's
@@ -92,20 +68,3 @@ export function cn(cert: X509Certificate): string {
   return match?.[1] ?? cert.subject.replace(/\n/g, ', ')
 }
 
-export function result(
-  checks: Checks,
-  fields: Omit<VerifiedAttestation, 'ok' | 'checks' | 'measurementHash' | 'measurement'> & { measurement: Uint8Array },
-  options: VerifyOptions,
-): VerifiedAttestation {
-  const measurement = bytesToHex(fields.measurement)
-  const expected = options.policy?.expectedMeasurements
-  if (expected !== undefined) {
-    const ok = expected.some((m) => m.toLowerCase() === measurement)
-    checks.add('measurement', ok, ok ? 'The measurement is one of the expected ones.' : `The measurement ${measurement.slice(0, 18)}… is not in the expected list.`)
-  }
-  return { ...fields, ok: checks.ok, measurement, measurementHash: measurementHashOf(fields.kind, fields.measurement), checks: checks.list }
-}
-
-export function isAllZero(bytes: Uint8Array): boolean {
-  return bytes.every((b) => b === 0)
-}

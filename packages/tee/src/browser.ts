@@ -10,16 +10,17 @@
  * SDK or `verity verify`).
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { p256 } from '@noble/curves/nist.js'
 import { VerityError, bytesToHex, canonicalJson, concatBytes, hexToBytes, isAddress, utf8, type CheckOutcome, type Hex, type InferenceResult } from '@verity/protocol'
 import { cbor, parseNitroDocument } from './nitroDocument.ts'
 import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM, AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
 import { amdExtension, parseSnpReport, splOf } from './snpReport.ts'
+import { Checks, finishNitro, finishSnp, iso, measurementHashOf, nowMs, verifyDev } from './verdicts.ts'
 import { commonName, isSignedBy, parseCertificate, pemToDer, verifyWithKey, type Certificate } from './x509.ts'
-import type { AttestationCheck, AttestationEvidence, AttestationKind, CheckName, DevEvidence, NitroEvidence, SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
+import type { AttestationCheck, AttestationEvidence, AttestationKind, NitroEvidence, SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 export { attestationKinds, type AttestationEvidence, type AttestationKind, type VerifiedAttestation, type VerifyOptions, type VerifyPolicy, type AttestationCheck } from './types.ts'
 export { parseCertificate, type Certificate } from './x509.ts'
+export { measurementHashOf } from './verdicts.ts'
 
 // binding.ts's BINDING_DOMAIN (binding.ts hashes with node:crypto, so it is not imported here; browser.test.ts checks they agree).
 const BINDING_DOMAIN = 'verity-tee-v1'
@@ -27,26 +28,10 @@ const BINDING_DOMAIN = 'verity-tee-v1'
 /** The evidence kinds this entry verifies. */
 export const browserAttestationKinds = ['nitro', 'sev-snp', 'dev'] as const satisfies readonly AttestationKind[]
 
-class Checks {
-  readonly list: AttestationCheck[] = []
-  add(check: CheckName, ok: boolean, message: string): boolean {
-    this.list.push({ check, ok, message })
-    return ok
-  }
-  get ok(): boolean {
-    return this.list.length > 0 && this.list.every((c) => c.ok)
-  }
-}
 
-const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
 const hex = (b: Uint8Array) => bytesToHex(b).slice(2)
 const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
 
-function nowMs(now: Date | number | undefined): number {
-  const ms = now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError('options.now expected a Date or unix milliseconds: verification must state the time it checks against')
-  return ms
-}
 
 /** Accepts bytes, 0x-hex, plain hex or base64 (as the Node API does). */
 export function toBytes(value: unknown, what: string): Uint8Array {
@@ -61,19 +46,7 @@ export function toBytes(value: unknown, what: string): Uint8Array {
   throw new VerityError('ATTESTATION_MALFORMED', `${what} must be bytes, hex or base64, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}`, { details: { field: what } })
 }
 
-export function measurementHashOf(kind: AttestationKind, measurement: Uint8Array): Hex {
-  return bytesToHex(sha256(concatBytes(utf8.encode(kind), Uint8Array.of(0), measurement)))
-}
 
-function finish(checks: Checks, fields: Omit<VerifiedAttestation, 'ok' | 'checks' | 'measurementHash' | 'measurement'> & { measurement: Uint8Array }, options: VerifyOptions): VerifiedAttestation {
-  const measurement = bytesToHex(fields.measurement)
-  const expected = options.policy?.expectedMeasurements
-  if (expected !== undefined) {
-    const ok = expected.some((m) => m.toLowerCase() === measurement)
-    checks.add('measurement', ok, ok ? 'The measurement is one of the expected ones.' : `The measurement ${measurement.slice(0, 18)}… is not in the expected list.`)
-  }
-  return { ...fields, ok: checks.ok, measurement, measurementHash: measurementHashOf(fields.kind, fields.measurement), checks: checks.list }
-}
 
 const fingerprint = (c: Certificate) => hex(sha256(c.raw))
 
@@ -102,7 +75,6 @@ async function checkChain(checks: Checks, chain: Certificate[], pinnedRoot: Cert
   return rootOk && linksOk && expired.length === 0
 }
 
-const isAllZero = (b: Uint8Array) => b.every((x) => x === 0)
 
 export async function verifyNitroInBrowser(evidence: NitroEvidence | Uint8Array | string, options: VerifyOptions): Promise<VerifiedAttestation> {
   const now = nowMs(options.now)
@@ -123,33 +95,7 @@ export async function verifyNitroInBrowser(evidence: NitroEvidence | Uint8Array 
   const sigStructure = cbor.encode(['Signature1', doc.protectedHeader, new Uint8Array(0), doc.payload])
   const signatureOk = leaf.key.kind === 'ec' && leaf.key.curve === 'P-384' && doc.signature.length === 96 &&
     (await verifyWithKey(leaf, { kind: 'ecdsa', hash: 'SHA-384' }, sigStructure, doc.signature, true))
-  checks.add('signature', signatureOk, signatureOk
-    ? `The document is signed (ES384) by the enclave certificate "${doc.moduleId}".`
-    : 'The document signature does not match its contents and the enclave certificate: it was altered or forged.')
-  const maxAge = (policy.maxAgeSeconds ?? 600) * 1000
-  const age = now - doc.timestamp
-  const fresh = age >= -60_000 && age <= maxAge
-  checks.add('freshness', fresh, fresh
-    ? `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before the check (limit ${maxAge / 1000} s).`
-    : age < 0
-      ? `Produced at ${iso(doc.timestamp)}, which is in the future relative to ${iso(now)}.`
-      : `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before ${iso(now)}: older than the ${maxAge / 1000} s limit.`)
-  const pcr = (i: number): Uint8Array => doc.pcrs.get(i) ?? new Uint8Array(48)
-  const debug = isAllZero(pcr(0)) && isAllZero(pcr(1)) && isAllZero(pcr(2))
-  checks.add('debug', !debug || policy.allowDebug === true, !debug
-    ? 'The enclave runs in production mode (PCR0-2 are set).'
-    : policy.allowDebug === true
-      ? 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host. Accepted because the policy allows debug.'
-      : 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host, so nothing it signs can be trusted.')
-  const pcrs: Record<string, string> = {}
-  for (const [k, v] of [...doc.pcrs].sort(([a], [b]) => a - b)) pcrs[String(k)] = bytesToHex(v)
-  return finish(checks, {
-    kind: 'nitro', provider: 'aws-nitro', measurement: pcr(0), reportData: doc.userData ?? new Uint8Array(0), debug, timestamp: doc.timestamp,
-    claims: {
-      moduleId: doc.moduleId, pcrs, publicKey: doc.publicKey && bytesToHex(doc.publicKey), userData: doc.userData && bytesToHex(doc.userData),
-      nonce: doc.nonce && bytesToHex(doc.nonce), certificateSubject: leaf.subject,
-    },
-  }, options)
+  return finishNitro(checks, doc, signatureOk, leaf.subject, now, options)
 }
 
 /** A certificate given as PEM, DER bytes, hex or base64 DER. */
@@ -187,60 +133,11 @@ export async function verifySnpInBrowser(evidence: SnpEvidence, options: VerifyO
 
   const signatureOk = report.signatureAlgo === 1 && vcek.key.kind === 'ec' && vcek.key.curve === 'P-384' &&
     (await verifyWithKey(vcek, { kind: 'ecdsa', hash: 'SHA-384' }, report.signed, concatBytes(report.signatureR, report.signatureS), true))
-  checks.add('signature', signatureOk, signatureOk
-    ? 'The report is signed (ECDSA P-384) by the VCEK of the chip that produced it.'
-    : report.signatureAlgo !== 1
-      ? `The report names signature algorithm ${report.signatureAlgo}; only 1 (ECDSA P-384 with SHA-384) is accepted.`
-      : 'The report signature does not match its contents and the VCEK: it was altered or forged.')
-
-  const debug = report.debugAllowed
-  checks.add('debug', !debug || policy.allowDebug === true, !debug
-    ? 'The guest policy forbids debugging (the host cannot read or change guest memory).'
-    : `The guest policy allows DEBUG: the host can read and change guest memory${policy.allowDebug === true ? '. Accepted because the policy allows debug.' : ', so nothing it signs can be trusted.'}`)
-
-  return finish(checks, {
-    kind: 'sev-snp', provider: 'amd-sev-snp', measurement: report.measurement, reportData: report.reportData, debug, timestamp: null,
-    claims: {
-      version: report.version, guestSvn: report.guestSvn, policy: `0x${report.policy.toString(16)}`, vmpl: report.vmpl,
-      hostData: bytesToHex(report.hostData), idKeyDigest: bytesToHex(report.idKeyDigest), reportId: bytesToHex(report.reportId),
-      chipId: bytesToHex(report.chipId), signingKey: report.signingKey,
-      reportedTcb: { bootLoader: report.reportedTcb.bootLoader, tee: report.reportedTcb.tee, snp: report.reportedTcb.snp, microcode: report.reportedTcb.microcode },
-    },
-  }, options)
+  return finishSnp(checks, report, signatureOk, options)
 }
 
-export function verifyDevInBrowser(evidence: DevEvidence, options: VerifyOptions): VerifiedAttestation {
-  const now = nowMs(options.now)
-  const policy = options.policy ?? {}
-  const { signature, ...body } = evidence
-  for (const field of ['measurement', 'reportData', 'publicKey', 'signature'] as const) {
-    if (typeof evidence[field] !== 'string' || !/^0x([0-9a-f]{2})*$/.test(evidence[field])) throw new VerityError('ATTESTATION_MALFORMED', `dev attestation: ${field} must be lower-case 0x-hex`)
-  }
-  if (evidence.version !== 1 || evidence.insecure !== true || !Number.isSafeInteger(evidence.timestamp)) {
-    throw new VerityError('ATTESTATION_MALFORMED', 'dev attestation: expected version 1, insecure: true and an integer timestamp')
-  }
-  const checks = new Checks()
-  checks.add('insecure-dev', policy.allowInsecureDev === true, policy.allowInsecureDev === true
-    ? 'INSECURE: this document comes from the development provider. No hardware vouches for it; accepted only because the policy allows insecure dev attestations.'
-    : 'INSECURE: this document comes from the development provider. No hardware vouches for it, so it proves nothing about the code that runs.')
-  let ok = false
-  try {
-    ok = p256.verify(hexToBytes(signature), sha256(utf8.encode(canonicalJson(body))), hexToBytes(evidence.publicKey), { prehash: false, lowS: true })
-  } catch {
-    ok = false
-  }
-  checks.add('signature', ok, ok ? 'The document is signed by the dev key it names.' : 'The document signature does not match its contents.')
-  const maxAge = (policy.maxAgeSeconds ?? 600) * 1000
-  const age = now - evidence.timestamp
-  const fresh = age >= -60_000 && age <= maxAge
-  checks.add('freshness', fresh, fresh
-    ? `Produced at ${iso(evidence.timestamp)}, ${Math.round(age / 1000)} s before the check.`
-    : `Produced at ${iso(evidence.timestamp)}: outside the ${maxAge / 1000} s window around ${iso(now)}.`)
-  return finish(checks, {
-    kind: 'dev', provider: 'dev (INSECURE)', measurement: hexToBytes(evidence.measurement), reportData: hexToBytes(evidence.reportData),
-    debug: true, timestamp: evidence.timestamp, claims: { publicKey: evidence.publicKey, insecure: true },
-  }, options)
-}
+/** The dev provider's check: the same code as the Node API's verifyDev (verdicts.ts). */
+export const verifyDevInBrowser = verifyDev
 
 /** verifyAttestation for the browser: Nitro, SEV-SNP and dev evidence; TDX/SGX throw ATTESTATION_MALFORMED naming the SDK and CLI. */
 export async function verifyAttestationInBrowser(evidence: AttestationEvidence | Uint8Array | string, options: VerifyOptions): Promise<VerifiedAttestation> {

@@ -14,9 +14,9 @@
  */
 import { cbor, malformed, parseNitroDocument } from './nitroDocument.ts'
 import { X509Certificate, verify as verifySignature } from 'node:crypto'
-import { bytesToHex } from '@verity/protocol'
 import { AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
-import { Checks, checkChain, iso, isAllZero, nowMs, result, toBytes } from './_util.ts'
+import { Checks, checkChain, nowMs, toBytes } from './_util.ts'
+import { finishNitro } from './verdicts.ts'
 import type { NitroEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 export { parseNitroDocument, encodeNitroDocument, nitroPayloadMap, type NitroDocument } from './nitroDocument.ts'
@@ -52,35 +52,5 @@ export function verifyNitro(evidence: NitroEvidence | Uint8Array | string, optio
     // COSE ECDSA signatures are r || s (IEEE P1363) with no low-s rule (RFC 9053 §2.1); OpenSSL accepts high-s.
     signatureOk = verifySignature('sha384', sigStructure, { key, dsaEncoding: 'ieee-p1363' }, doc.signature)
   }
-  checks.add('signature', signatureOk, signatureOk
-    ? `The document is signed (ES384) by the enclave certificate "${doc.moduleId}".`
-    : 'The document signature does not match its contents and the enclave certificate: it was altered or forged.')
-
-  const maxAge = (policy.maxAgeSeconds ?? 600) * 1000
-  const age = now - doc.timestamp
-  const fresh = age >= -60_000 && age <= maxAge
-  checks.add('freshness', fresh, fresh
-    ? `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before the check (limit ${maxAge / 1000} s).`
-    : age < 0
-      ? `Produced at ${iso(doc.timestamp)}, which is in the future relative to ${iso(now)}.`
-      : `Produced at ${iso(doc.timestamp)}, ${Math.round(age / 1000)} s before ${iso(now)}: older than the ${maxAge / 1000} s limit.`)
-
-  const pcr = (i: number): Uint8Array => doc.pcrs.get(i) ?? new Uint8Array(48)
-  const debug = isAllZero(pcr(0)) && isAllZero(pcr(1)) && isAllZero(pcr(2))
-  checks.add('debug', !debug || policy.allowDebug === true, !debug
-    ? 'The enclave runs in production mode (PCR0-2 are set).'
-    : policy.allowDebug === true
-      ? 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host. Accepted because the policy allows debug.'
-      : 'The enclave runs in DEBUG mode (PCR0-2 are zero): its memory is readable by the host, so nothing it signs can be trusted.')
-
-  const pcrs: Record<string, string> = {}
-  for (const [k, v] of [...doc.pcrs].sort(([a], [b]) => a - b)) pcrs[String(k)] = bytesToHex(v)
-  return result(checks, {
-    kind: 'nitro', provider: 'aws-nitro', measurement: pcr(0), reportData: doc.userData ?? new Uint8Array(0), debug,
-    timestamp: doc.timestamp,
-    claims: {
-      moduleId: doc.moduleId, pcrs, publicKey: doc.publicKey && bytesToHex(doc.publicKey), userData: doc.userData && bytesToHex(doc.userData),
-      nonce: doc.nonce && bytesToHex(doc.nonce), certificateSubject: leaf.subject.replace(/\n/g, ', '),
-    },
-  }, options)
+  return finishNitro(checks, doc, signatureOk, leaf.subject.replace(/\n/g, ', '), now, options)
 }

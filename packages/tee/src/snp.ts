@@ -17,7 +17,8 @@ import { X509Certificate, verify as verifySignature } from 'node:crypto'
 import { bytesToHex } from '@verity/protocol'
 import { amdExtension, parseSnpReport, splOf } from './snpReport.ts'
 import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
-import { Checks, checkChain, cn, nowMs, result, toBytes, toCertificate } from './_util.ts'
+import { Checks, checkChain, cn, nowMs, toBytes, toCertificate } from './_util.ts'
+import { finishSnp } from './verdicts.ts'
 import type { SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
 
 export { parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpTcb } from './snpReport.ts'
@@ -57,24 +58,5 @@ export function verifySnp(evidence: SnpEvidence, options: VerifyOptions): Verifi
   if (report.signatureAlgo === 1 && key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'secp384r1') {
     signatureOk = verifySignature('sha384', report.signed, { key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([report.signatureR, report.signatureS]))
   }
-  checks.add('signature', signatureOk, signatureOk
-    ? 'The report is signed (ECDSA P-384) by the VCEK of the chip that produced it.'
-    : report.signatureAlgo !== 1
-      ? `The report names signature algorithm ${report.signatureAlgo}; only 1 (ECDSA P-384 with SHA-384) is accepted.`
-      : 'The report signature does not match its contents and the VCEK: it was altered or forged.')
-
-  const debug = report.debugAllowed
-  checks.add('debug', !debug || policy.allowDebug === true, !debug
-    ? 'The guest policy forbids debugging (the host cannot read or change guest memory).'
-    : `The guest policy allows DEBUG: the host can read and change guest memory${policy.allowDebug === true ? '. Accepted because the policy allows debug.' : ', so nothing it signs can be trusted.'}`)
-
-  return result(checks, {
-    kind: 'sev-snp', provider: 'amd-sev-snp', measurement: report.measurement, reportData: report.reportData, debug, timestamp: null,
-    claims: {
-      version: report.version, guestSvn: report.guestSvn, policy: `0x${report.policy.toString(16)}`, vmpl: report.vmpl,
-      hostData: bytesToHex(report.hostData), idKeyDigest: bytesToHex(report.idKeyDigest), reportId: bytesToHex(report.reportId),
-      chipId: bytesToHex(report.chipId), signingKey: report.signingKey,
-      reportedTcb: { bootLoader: report.reportedTcb.bootLoader, tee: report.reportedTcb.tee, snp: report.reportedTcb.snp, microcode: report.reportedTcb.microcode },
-    },
-  }, options)
+  return finishSnp(checks, report, signatureOk, options)
 }
