@@ -10,22 +10,15 @@ import { buildMlp } from '@verity/onnx'
 import { cidForBytes } from '@verity/protocol'
 import { startNode, type RunningNode } from '@verity/node'
 import { sampleModels } from '@verity/samples'
+import { runVerity } from './testing.ts'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 let dir: string
 let node: RunningNode
 
 /** Runs the CLI as a child process (asynchronously: the node under test lives in this process). */
-async function verity(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', VERITY_NODE: node.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+async function verity(args: string[], env: Record<string, string> = {}) {
+  return runVerity(args, { cwd: dir, env: { ...process.env, VERITY_NODE: node.url, ...env }, timeoutMs: 120_000 })
 }
 
 before(async () => {

@@ -16,6 +16,7 @@ import { createVerityClient, getBatch, isReceiptSettled, verifyInclusion } from 
 import { chunk, completion, startScriptedUpstream, type ScriptedUpstream } from '@verity/llm-gateway/testing'
 import { receiptDigest, type InclusionResponse, type LlmResultJson, type Receipt } from '@verity/protocol'
 import { readNetworkFile } from '@verity/network/file'
+import { runVerity } from './testing.ts'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'verity-cli-llm-'))
@@ -39,15 +40,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function verity(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
-  return { code, stdout, stderr }
-}
+const verity = (args: string[]) => runVerity(args, { cwd: dir, env })
 
 const saved = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as LlmResultJson
 const words = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop')] })

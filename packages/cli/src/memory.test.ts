@@ -7,19 +7,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startNode, type RunningNode } from '@verity/node'
 import { createMemoryClient, NodeRequestError } from '@verity/sdk'
+import { runVerity } from './testing.ts'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 let dir: string
 let node: RunningNode
 
 async function verity(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', VERITY_NODE: node.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
-  return { code, stdout, stderr }
+  return runVerity(args, { cwd: dir, env: { ...process.env, VERITY_NODE: node.url, ...env } })
 }
 
 before(async () => {

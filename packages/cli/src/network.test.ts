@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runVerity } from './testing.ts'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'verity-cli-network-'))
@@ -27,15 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function verity(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
-  return { code, stdout, stderr }
-}
+const verity = (args: string[]) => runVerity(args, { cwd: dir, env })
 
 /** Starts `verity up` in its own process group, as a terminal runs it. */
 async function up(settleIntervalMs: number): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {

@@ -16,6 +16,7 @@ import { startNode, type RunningNode } from '@verity/node'
 import { createClient, NodeRequestError } from '@verity/sdk'
 import { zkProofHash as contractZkProofHash } from '@verity/chain'
 import { releaseZkResources } from '@verity/zk'
+import { runVerity } from './testing.ts'
 
 const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 let dir: string
@@ -23,16 +24,8 @@ let node: RunningNode
 const beacon = '5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819203'
 const input = { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -0.25, 0.75, 0.125] } } as const
 
-async function verity(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', VERITY_NODE: node.url, VERITY_ZK_DATA: join(dir, 'ceremonies') }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 170_000)
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+async function verity(args: string[]) {
+  return runVerity(args, { cwd: dir, env: { ...process.env, VERITY_NODE: node.url, VERITY_ZK_DATA: join(dir, 'ceremonies') }, timeoutMs: 170_000 })
 }
 
 before(async () => {

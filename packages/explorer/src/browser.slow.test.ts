@@ -16,6 +16,7 @@ import { DEV_TEE_MEASUREMENT_HASH, loadOrCreateNodeKey, startNode, type RunningN
 import { allowMeasurement, createVerityClient, createVerityWallet, deployVerity, grantRole, openEquivocationDispute, recordAttestation, startAnvil, type StartAnvilReturnType, type VerityDeployment } from '@verity/chain'
 import { sampleModels } from '@verity/samples'
 import { measureBundle } from './bundleSize.ts'
+import { runVerity } from '@verity/cli/testing'
 
 const chromiumPath = process.env.VERITY_CHROMIUM ?? '/usr/bin/chromium'
 const haveChromium = existsSync(chromiumPath)
@@ -304,12 +305,8 @@ test('memory page: a user key opens the memories with their sources, and the sig
 
 /** The CLI, as a model owner runs it: the ZKML setup is made by `verity zk compile`, not by the node. */
 async function verity(args: string[]): Promise<string> {
-  const bin = fileURLToPath(new URL('../../cli/bin/verity.js', import.meta.url))
-  const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1', VERITY_NODE: node.url, VERITY_ZK_DATA: join(tmp, 'ceremonies') }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (d) => { output += d })
-  child.stderr.on('data', (d) => { output += d })
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  const { code, stdout, stderr } = await runVerity(args, { cwd: tmp, env: { ...process.env, VERITY_NODE: node.url, VERITY_ZK_DATA: join(tmp, 'ceremonies') } })
+  const output = stdout + stderr
   assert.equal(code, 0, `verity ${args.join(' ')}:\n${output}`)
   return output
 }

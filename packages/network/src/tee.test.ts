@@ -17,6 +17,7 @@ import { DEV_TEE_MEASUREMENT_HASH } from '@verity/node'
 import type { InferenceResult } from '@verity/protocol'
 import { checkAttestation, createNetworkClient } from '@verity/sdk/network'
 import { readNetworkFile, startLocalNetwork, type LocalNetwork } from './index.ts'
+import { runVerity } from '@verity/cli/testing'
 
 const bin = fileURLToPath(new URL('../../cli/bin/verity.js', import.meta.url))
 const input = { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -1.25, 3, 0.125] } }
@@ -35,16 +36,10 @@ after(async () => {
 
 const client = (allowDevTee = true) => createNetworkClient({ rpcUrl: net.rpcUrl, deployment: net.deployment, timeoutMs: 20_000, allowDevTee })
 
-async function verity(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+async function verity(args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.VERITY_NETWORK
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
-  return { code, stdout, stderr }
+  return runVerity(args, { cwd: dir, env })
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {

@@ -4,10 +4,8 @@
  * sample models; the raw baseline runs InferenceSession.run in this process with the runtime's
  * session options.
  */
-import { spawn } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import ort from 'onnxruntime-node'
 import { load, summarize, type BenchContext } from '@verity/bench'
 import { prepareInputs, SESSION_OPTIONS } from '@verity/runtime'
@@ -15,23 +13,10 @@ import { describeModel } from '@verity/onnx'
 import { sampleModel } from '@verity/samples'
 import { createClient } from '@verity/sdk'
 import { tensorToJson, type Tensor } from '@verity/protocol'
+import { startNodeProcess } from './_nodeProcess.ts'
 
 const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)
 
-async function startNodeProcess(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL('./_serve.ts', import.meta.url))
-  const child = spawn(process.execPath, [script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = ''
-    child.stdout.on('data', (d) => {
-      buf += d
-      const m = /URL (\S+)/.exec(buf)
-      if (m) resolve(m[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`bench node exited with ${code}`)))
-  })
-  return { url, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM') }) }
-}
 
 /** POST with node:http over kept-alive sockets: the HTTP path itself, without fetch's own overhead. */
 function poster(base: string, concurrency: number): (path: string, body: string) => Promise<void> {
@@ -54,7 +39,7 @@ function poster(base: string, concurrency: number): (path: string, body: string)
 }
 
 export default async function run(ctx: BenchContext): Promise<void> {
-  const node = await startNodeProcess(join(ctx.tmpDir, 'node'))
+  const node = await startNodeProcess(new URL('./_serve.ts', import.meta.url), [join(ctx.tmpDir, 'node')])
   try {
     const client = createClient({ url: node.url })
     const rows: Array<Array<string | number>> = []

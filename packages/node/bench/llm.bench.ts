@@ -4,28 +4,13 @@
  * storage), side by side in one run. Whole answers: latency p50/p95; streams: time to the first
  * event (TTFT) and to the end. The upstream answers at once, so every millisecond is overhead.
  */
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { summarize, type BenchContext } from '@verity/bench'
 import { chunk, completion, startScriptedUpstream, type ScriptedUpstream } from '@verity/llm-gateway/testing'
 import { createLlmClient } from '@verity/sdk/chat'
+import { startNodeProcess } from './_nodeProcess.ts'
 
-async function startNodeProcess(dataDir: string, upstreamUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL('./_serveLlm.ts', import.meta.url))
-  const child = spawn(process.execPath, [script, dataDir, upstreamUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = ''
-    child.stdout.on('data', (d) => {
-      buf += d
-      const m = /URL (\S+)/.exec(buf)
-      if (m) resolve(m[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`bench node exited with ${code}`)))
-  })
-  return { url, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM') }) }
-}
 
 const words = Array.from({ length: 30 }, (_, i) => `word${i} `)
 const whole = () => completion(words.join(''))
@@ -51,7 +36,7 @@ async function timeStream(url: string, body: unknown): Promise<{ first: number; 
 export default async function run(ctx: BenchContext): Promise<void> {
   const n = ctx.quick ? 30 : 200
   const upstream: ScriptedUpstream = await startScriptedUpstream()
-  const node = await startNodeProcess(join(ctx.tmpDir, 'node'), upstream.baseUrl)
+  const node = await startNodeProcess(new URL('./_serveLlm.ts', import.meta.url), [join(ctx.tmpDir, 'node'), upstream.baseUrl])
   try {
     const request = { messages: [{ role: 'user', content: 'Say thirty words.' }], temperature: 0 }
     const direct = `${upstream.baseUrl}/chat/completions`
