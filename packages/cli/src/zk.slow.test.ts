@@ -25,7 +25,7 @@ const beacon = '5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819203
 const input = { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -0.25, 0.75, 0.125] } } as const
 
 async function verity(args: string[]) {
-  return runVerity(args, { cwd: dir, env: { ...process.env, VERITY_NODE: node.url, VERITY_ZK_DATA: join(dir, 'ceremonies') }, timeoutMs: 170_000 })
+  return runVerity(args, { cwd: dir, env: { ...process.env, VERITY_NODE: node.url, VERITY_ZK_DATA: join(dir, 'ceremonies') }, timeoutMs: 600_000 })
 }
 
 before(async () => {
