@@ -27,3 +27,4 @@ export type {
   NodeNetworkStatus, InclusionResponse,
   LlmSettlementMode, LlmRequestOptions, LlmSettlementJson, AttestationRefJson, LlmVerity, LlmResultJson,
 } from './api.ts'
+export { quorumModeVerifier, type QuorumVote, type QuorumProof } from './quorum.ts'

@@ -21,7 +21,7 @@ import {
 } from '@verity/chain'
 import {
   bytesToHex, parseCid, tensorMapFromJson, receiptDigest, recoverReceiptSigner, sameAddress, verifyInferenceResult, VerityError,
-  type Address, type CheckOutcome, type Hex, type InclusionResponse, type InferenceResult, type Receipt, type TensorMapJson,
+  type Address, type CheckOutcome, type Hex, type InclusionResponse, type InferenceResult, type QuorumProof, type QuorumVote, quorumModeVerifier, type Receipt, type TensorMapJson,
 } from '@verity/protocol'
 import { ConnectionError, NodeRequestError, TimeoutError, VerificationError } from './errors.ts'
 import { requestJson, type Transport } from './http.ts'
@@ -53,11 +53,7 @@ export type NetworkClientOptions = {
   account?: Parameters<typeof createVerityClient>[0]['account']
 } & TeeOptions
 
-/** One node's signed QUORUM answer, as carried in a quorum result's `proof.receipts`. */
-export type QuorumVote = { receipt: Receipt; signature: Hex; node: string; output?: TensorMapJson }
-
-/** `proof` of a QUORUM result: k agreeing receipts (and any dissenting ones seen on the way). */
-export type QuorumProof = { kind: 'quorum'; k: number; receipts: QuorumVote[]; dissent?: QuorumVote[] }
+export type { QuorumVote, QuorumProof } from '@verity/protocol'
 
 /** Saved by `verity infer --mode quorum` when nodes disagree; `verity dispute FILE` acts on it. */
 export type QuorumDisagreement = {
@@ -104,38 +100,7 @@ function parseModelCid(model: string): string | undefined {
   }
 }
 
-/**
- * The offline QUORUM mode check: every receipt validly signed by a distinct signer, all for the same
- * requestId, model, input and output hashes as the result's receipt, mode QUORUM, at least k of them.
- */
-export function quorumModeVerifier(options: { k?: number | undefined } = {}): (result: InferenceResult) => CheckOutcome {
-  return (result) => {
-    const fail = (message: string): CheckOutcome => ({ check: 'mode', ok: false, message })
-    const top = result.receipt
-    if (top.mode !== 'QUORUM') return fail(`Mode ${top.mode}: expected a QUORUM receipt.`)
-    const proof = result.proof as Partial<QuorumProof> | undefined
-    if (!proof || proof.kind !== 'quorum' || !Array.isArray(proof.receipts)) return fail('Mode QUORUM needs proof.receipts (the agreeing receipts); none were attached.')
-    const k = options.k ?? proof.k ?? 0
-    if (!Number.isInteger(proof.k) || (proof.k as number) < 1) return fail(`The quorum proof's k ${JSON.stringify(proof.k)} is not a positive integer.`)
-    if (options.k !== undefined && (proof.k as number) < options.k) return fail(`The quorum was k = ${proof.k}, but k >= ${options.k} was required.`)
-    const signers: string[] = []
-    for (const [i, vote] of proof.receipts.entries()) {
-      const r = vote?.receipt
-      if (!r || typeof r !== 'object') return fail(`Quorum receipt ${i + 1} is missing.`)
-      for (const field of ['requestId', 'modelDigest', 'inputHash', 'outputHash', 'chainId'] as const) {
-        if (r[field] !== top[field]) return fail(`Quorum receipt ${i + 1} (node ${r.node}) has a different ${field} (${String(r[field])}) than the result (${String(top[field])}).`)
-      }
-      if (r.mode !== 'QUORUM') return fail(`Quorum receipt ${i + 1} (node ${r.node}) is mode ${r.mode}, not QUORUM.`)
-      const signer = recoverReceiptSigner(r, vote.signature)
-      if (signer === null || !sameAddress(signer, r.node)) return fail(`Quorum receipt ${i + 1}: the signature does not recover to node ${r.node}.`)
-      if (signers.some((s) => sameAddress(s, signer))) return fail(`Node ${signer} signed more than one of the quorum receipts: the signers must be distinct.`)
-      signers.push(signer)
-    }
-    if (!signers.some((s) => sameAddress(s, top.node))) return fail(`The result's own receipt (node ${top.node}) is not among the quorum receipts.`)
-    if (signers.length < k) return fail(`Only ${signers.length} agreeing receipts, but the quorum needs ${k}.`)
-    return { check: 'mode', ok: true, message: `Mode QUORUM: ${signers.length} distinct nodes (k = ${k}) signed the same output hash for request ${top.requestId.slice(0, 10)}…` }
-  }
-}
+export { quorumModeVerifier }
 
 /** All receipts a result stands on: the quorum receipts for QUORUM, else its own. */
 export function receiptsOf(result: InferenceResult): SignedReceipt[] {

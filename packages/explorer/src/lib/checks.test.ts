@@ -153,3 +153,21 @@ test('a stored ZKML receipt whose input the node did not keep is not re-proven, 
   assert.equal(status(v).mode, 'skip')
   assert.match(v.checks.find((c) => c.id === 'mode')!.message, /proof commits to both/)
 })
+
+test('a QUORUM result: every agreeing receipt is re-checked in the page; a forged vote fails the quorum check by name', async () => {
+  const top = signed('QUORUM')
+  const otherKey = generatePrivateKey()
+  const otherReceipt: Receipt = { ...top.receipt, node: privateKeyToAddress(otherKey), proofHash: top.receipt.proofHash }
+  const votes = [
+    { receipt: top.receipt, signature: top.signature, node: top.receipt.node },
+    { receipt: otherReceipt, signature: signReceipt(otherReceipt, otherKey), node: otherReceipt.node },
+  ]
+  const result: InferenceResult = { ...top, proof: { kind: 'quorum', k: 2, receipts: votes } }
+  const v = await verifyWithEvidence(result, { trustedSigners: [node] })
+  assert.equal(status(v).mode, 'pass')
+  assert.match(v.checks.find((c) => c.id === 'mode')!.message, /Mode QUORUM: 2 distinct nodes \(k = 2\)/)
+  const forged = { ...result, proof: { kind: 'quorum', k: 2, receipts: [votes[0], { ...votes[1]!, signature: signReceipt(otherReceipt, generatePrivateKey()) }] } }
+  const bad = await verifyWithEvidence(forged, { trustedSigners: [node] })
+  assert.equal(bad.status, 'failed')
+  assert.match(bad.checks.find((c) => c.id === 'mode')!.message, /Quorum receipt 2: the signature does not recover/)
+})

@@ -7,6 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import {
   assertReceipt, bytesToHex, receiptDigest, recoverReceiptSigner, sameAddress, verifyInferenceResult,
   type Address, type CheckOutcome, type Hex, type InferenceResult, type StoredReceipt,
+  quorumModeVerifier,
 } from '@verity/protocol'
 
 export type CheckStatus = 'pass' | 'fail' | 'skip'
@@ -181,7 +182,7 @@ export function withChecks(verdict: Verdict, extra: readonly DisplayCheck[], res
 }
 
 const hasProof = (value: unknown): value is InferenceResult & { proof: object } =>
-  typeof value === 'object' && value !== null && ['ZKML', 'TEE'].includes((value as InferenceResult).receipt?.mode) && typeof (value as InferenceResult).proof === 'object' && (value as InferenceResult).proof !== null
+  typeof value === 'object' && value !== null && ['ZKML', 'TEE', 'QUORUM'].includes((value as InferenceResult).receipt?.mode) && typeof (value as InferenceResult).proof === 'object' && (value as InferenceResult).proof !== null
 
 /**
  * verifyForDisplay, then the evidence checks that need more code or data: for a ZKML result with its
@@ -212,9 +213,16 @@ export async function verifyWithEvidence(value: unknown, options: VerifyForDispl
   }
   const evidence = mode === 'ZKML'
     ? await import('./zkCheck.ts').then((m) => m.checkZkmlInBrowser(result))
-    : mode === 'TEE' ? await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(result)) : null
+    : mode === 'TEE' ? await import('./teeCheck.ts').then((m) => m.checkTeeInBrowser(result))
+      : mode === 'QUORUM' ? checkQuorum(result) : null
   if (!evidence) return verdict
   return withMode(verdict, evidence.mode, evidence.details, result, 'facts' in evidence ? evidence.facts as Array<[string, string]> : undefined)
+}
+
+/** The QUORUM proof: every agreeing receipt re-checked here (signature, signer, same request and hashes). */
+function checkQuorum(result: InferenceResult): { mode: DisplayCheck; details: DisplayCheck[] } {
+  const outcome = quorumModeVerifier()(result)
+  return { mode: { id: 'mode', title: 'Quorum of nodes', status: outcome.ok ? 'pass' : 'fail', message: outcome.message }, details: [] }
 }
 
 function withMode(verdict: Verdict, mode: DisplayCheck, details: DisplayCheck[], result: InferenceResult, facts?: Array<[string, string]>): Verdict {
