@@ -11,6 +11,7 @@ import { VerityError } from '@verity/protocol'
 import { hashOutput, hashRequest } from './hashing.ts'
 import { assertChatCompletionRequest } from './validate.ts'
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ToolCall } from './types.ts'
+import { takeSseEvents } from './sse.ts'
 
 export type UpstreamProvider = {
   /** The prefix clients use: "openai" in "openai/gpt-4o-mini". [a-z0-9._-]+ */
@@ -334,14 +335,9 @@ async function* sseData(response: Response, signal: AbortSignal): AsyncGenerator
     for (;;) {
       const { value, done } = await reader.read()
       if (signal.aborted) throw signal.reason
-      buffer += decoder.decode(value, { stream: !done })
-      let boundary: RegExpExecArray | null
-      while ((boundary = /\r?\n\r?\n/.exec(buffer)) !== null) {
-        const event = buffer.slice(0, boundary.index)
-        buffer = buffer.slice(boundary.index + boundary[0].length)
-        const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n')
-        if (data !== '') yield data
-      }
+      const taken = takeSseEvents(buffer + decoder.decode(value, { stream: !done }))
+      buffer = taken.rest
+      yield* taken.data
       if (done) break
     }
     const tail = buffer.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n')

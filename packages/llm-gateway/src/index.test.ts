@@ -6,6 +6,6 @@ test('public API snapshot', () => {
   assert.deepEqual(Object.keys(gateway).sort(), [
     'ChunkAssembler', 'MODEL_DIGEST_DOMAIN', 'OUTPUT_HASH_DOMAIN', 'REQUEST_HASH_DOMAIN', 'assertChatCompletionRequest', 'buildReceiptFields',
     'canonicalOutput', 'canonicalRequest', 'chatChunkToCompletionChunk', 'chatToCompletionResponse', 'completionToChatRequest', 'completionToChatResponse',
-    'createLlmGateway', 'hashOutput', 'hashRequest', 'llmModelDigest', 'verifyLlmReceipt',
+    'createLlmGateway', 'hashOutput', 'hashRequest', 'llmModelDigest', 'takeSseEvents', 'verifyLlmReceipt',
   ])
 })

@@ -17,4 +17,5 @@ export {
 } from './completions.ts'
 export { buildReceiptFields, type BuildReceiptParameters } from './receipt.ts'
 export { verifyLlmReceipt, type VerifyLlmReceiptParameters, type LlmReceiptCheck } from './verifyLlmReceipt.ts'
+export { takeSseEvents } from './sse.ts'
 export type * from './types.ts'

@@ -14,6 +14,7 @@ import { VerityError } from '@verity/protocol'
 import { NodeRequestError, VerificationError } from '@verity/sdk'
 import { createLlmClient, verifyLlmResult, type VerifiedLlmResult } from '@verity/sdk/chat'
 import { resolveLlmProviders, startNode, type RunningNode } from './index.ts'
+import { expectNodeError } from './_testErrors.ts'
 
 const KEY = 'sk-live-TOP-SECRET-4242'
 let upstream: ScriptedUpstream
@@ -48,18 +49,7 @@ const llm = (extra: Parameters<typeof createLlmClient>[0] = {}) => createLlmClie
 const ask = { model: 'acme/small-model', messages: [{ role: 'user' as const, content: 'What is 2+2?' }], temperature: 0 }
 const streamOf = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', content: '' }), ...pieces.map((p) => chunk({ content: p })), chunk({}, 'stop')] })
 
-async function rejects(promise: Promise<unknown>, code: string, status: number, pattern: RegExp): Promise<NodeRequestError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof NodeRequestError, `expected NodeRequestError, got ${error}`)
-    assert.equal(error.code, code, error.message)
-    assert.equal(error.status, status)
-    assert.match(error.message, pattern)
-    return error
-  }
-  assert.fail(`expected ${code}`)
-}
+const rejects = expectNodeError
 
 const checkNames = (r: VerifiedLlmResult) => r.verification.checks.map((c) => `${c.check}:${c.ok}`)
 

@@ -9,6 +9,7 @@ import { cidForBytes, verifyInferenceResult, type InferenceResult } from '@verit
 import { createClient, NodeRequestError, VerificationError } from '@verity/sdk'
 import { sampleModels } from '@verity/samples'
 import { startNode, type RunningNode } from './index.ts'
+import { expectNodeError } from './_testErrors.ts'
 
 const samples = sampleModels.filter((s) => s.repo === 'verity/tiny-mlp' || s.repo === 'paddleocr/text-direction-classifier')
 let dataDir: string
@@ -29,18 +30,7 @@ after(async () => {
 
 const tinyInput = { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -1.25, 3, 0.125] } }
 
-async function expectError(promise: Promise<unknown>, code: string, status: number, pattern: RegExp): Promise<NodeRequestError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof NodeRequestError, `expected NodeRequestError, got ${error}`)
-    assert.equal(error.code, code, error.message)
-    assert.equal(error.status, status)
-    assert.match(error.message, pattern)
-    return error
-  }
-  assert.fail(`expected ${code}`)
-}
+const expectError = expectNodeError
 
 test('the node key is created once, mode 0600, and its address is what /v1/health reports', async () => {
   const keyFile = join(dataDir, 'node.key')

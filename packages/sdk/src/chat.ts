@@ -22,7 +22,7 @@
  *   }
  */
 import {
-  ChunkAssembler, completionToChatRequest, completionToChatResponse, verifyLlmReceipt,
+  ChunkAssembler, completionToChatRequest, completionToChatResponse, takeSseEvents, verifyLlmReceipt,
   type ChatCompletionChunk, type ChatCompletionRequest, type ChatCompletionResponse, type CompletionChunk, type CompletionRequest, type CompletionResponse,
 } from '@verity/llm-gateway'
 import { attestationDigest, checkBinding, verifyAttestation, type AttestationEvidence, type VerifiedAttestation } from '@verity/tee'
@@ -131,14 +131,9 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   const decoder = new TextDecoder()
   let buffer = ''
   for await (const part of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(part, { stream: true })
-    let boundary: RegExpExecArray | null
-    while ((boundary = /\r?\n\r?\n/.exec(buffer)) !== null) {
-      const event = buffer.slice(0, boundary.index)
-      buffer = buffer.slice(boundary.index + boundary[0].length)
-      const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n')
-      if (data !== '') yield data
-    }
+    const taken = takeSseEvents(buffer + decoder.decode(part, { stream: true }))
+    buffer = taken.rest
+    yield* taken.data
   }
 }
 
