@@ -12,8 +12,8 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { VerityError, bytesToHex, canonicalJson, concatBytes, hexToBytes, isAddress, utf8, type CheckOutcome, type Hex, type InferenceResult } from '@verity/protocol'
 import { cbor, parseNitroDocument } from './nitroDocument.ts'
-import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM, AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
-import { amdExtension, parseSnpReport, splOf } from './snpReport.ts'
+import { AWS_NITRO_ROOT_G1_PEM } from './roots.ts'
+import { amdChainFor, amdExtension, parseSnpReport, splOf } from './snpReport.ts'
 import { Checks, finishNitro, finishSnp, iso, measurementHashOf, nowMs, verifyDev } from './verdicts.ts'
 import { commonName, isSignedBy, parseCertificate, pemToDer, verifyWithKey, type Certificate } from './x509.ts'
 import type { AttestationCheck, AttestationEvidence, AttestationKind, NitroEvidence, SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
@@ -113,11 +113,10 @@ export async function verifySnpInBrowser(evidence: SnpEvidence, options: VerifyO
   const policy = options.policy ?? {}
   const report = parseSnpReport(toBytes(evidence.report, 'sev-snp report'))
   const vcek = toCertificate(evidence.vcek, 'sev-snp vcek')
-  const product = /CN=SEV-(\w+)/.exec(vcek.issuer)?.[1] ?? 'Milan'
-  const builtin = product === 'Genoa' ? { ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM } : { ask: AMD_ASK_MILAN_PEM, ark: AMD_ARK_MILAN_PEM }
-  const ask = toCertificate(evidence.ask ?? builtin.ask, 'sev-snp ask')
-  const ark = toCertificate(evidence.ark ?? policy.roots?.amdArk ?? builtin.ark, 'sev-snp ark')
-  const pinned = toCertificate(policy.roots?.amdArk ?? builtin.ark, 'pinned AMD root')
+  const chain = amdChainFor(vcek.issuer, evidence, policy)
+  const ask = toCertificate(chain.ask, 'sev-snp ask')
+  const ark = toCertificate(chain.ark, 'sev-snp ark')
+  const pinned = toCertificate(chain.pinned, 'pinned AMD root')
   const checks = new Checks()
   await checkChain(checks, [vcek, ask, ark], pinned, now, 'AMD')
 

@@ -15,8 +15,7 @@
  */
 import { X509Certificate, verify as verifySignature } from 'node:crypto'
 import { bytesToHex } from '@verity/protocol'
-import { amdExtension, parseSnpReport, splOf } from './snpReport.ts'
-import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
+import { amdChainFor, amdExtension, parseSnpReport, splOf } from './snpReport.ts'
 import { Checks, checkChain, cn, nowMs, toBytes, toCertificate } from './_util.ts'
 import { finishSnp } from './verdicts.ts'
 import type { SnpEvidence, VerifiedAttestation, VerifyOptions } from './types.ts'
@@ -32,12 +31,10 @@ export function verifySnp(evidence: SnpEvidence, options: VerifyOptions): Verifi
   const policy = options.policy ?? {}
   const report = parseSnpReport(toBytes(evidence.report, 'sev-snp report'))
   const vcek = toCertificate(evidence.vcek, 'sev-snp vcek')
-  // The VCEK's issuer names the product line ("SEV-Milan", "SEV-Genoa"), which selects the built-in chain.
-  const product = /CN=SEV-(\w+)/.exec(vcek.issuer)?.[1] ?? 'Milan'
-  const builtin = product === 'Genoa' ? { ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM } : { ask: AMD_ASK_MILAN_PEM, ark: AMD_ARK_MILAN_PEM }
-  const ask = toCertificate(evidence.ask ?? builtin.ask, 'sev-snp ask')
-  const ark = toCertificate(evidence.ark ?? policy.roots?.amdArk ?? builtin.ark, 'sev-snp ark')
-  const pinned = new X509Certificate(policy.roots?.amdArk ?? builtin.ark)
+  const chain = amdChainFor(vcek.issuer, evidence, policy)
+  const ask = toCertificate(chain.ask, 'sev-snp ask')
+  const ark = toCertificate(chain.ark, 'sev-snp ark')
+  const pinned = new X509Certificate(chain.pinned)
   const checks = new Checks()
 
   checkChain(checks, [vcek, ask, ark], pinned, now, 'AMD')

@@ -3,6 +3,7 @@
  * snp.ts), kept free of Node APIs so the browser verifier (browser.ts) uses the same code.
  */
 import { VerityError } from '@verity/protocol'
+import { AMD_ARK_GENOA_PEM, AMD_ARK_MILAN_PEM, AMD_ASK_GENOA_PEM, AMD_ASK_MILAN_PEM } from './roots.ts'
 
 export const SNP_REPORT_SIZE = 0x4a0
 const SIGNED_LENGTH = 0x2a0
@@ -93,4 +94,16 @@ export function splOf(der: Uint8Array, n: number): number | null {
   let out = 0
   for (const b of v.subarray(2, 2 + v[1]!)) out = out * 256 + b
   return out
+}
+
+/**
+ * The AMD chain to check a VCEK against: the VCEK's issuer names the product line ("SEV-Milan",
+ * "SEV-Genoa"), which selects the built-in ASK and ARK; evidence or policy may supply their own.
+ * Returned as given (PEM or bytes) for the caller's certificate reader.
+ */
+export function amdChainFor<C>(vcekIssuer: string, evidence: { ask?: C | undefined; ark?: C | undefined }, policy: { roots?: { amdArk?: string | undefined } | undefined }): { ask: C | string; ark: C | string; pinned: string } {
+  const product = /CN=SEV-(\w+)/.exec(vcekIssuer)?.[1] ?? 'Milan'
+  const builtin = product === 'Genoa' ? { ask: AMD_ASK_GENOA_PEM, ark: AMD_ARK_GENOA_PEM } : { ask: AMD_ASK_MILAN_PEM, ark: AMD_ARK_MILAN_PEM }
+  const pinned = policy.roots?.amdArk ?? builtin.ark
+  return { ask: evidence.ask ?? builtin.ask, ark: evidence.ark ?? pinned, pinned }
 }
