@@ -5,7 +5,8 @@
 import type { Address } from './address.ts'
 import type { Hex } from './bytes.ts'
 import type { Mode } from './receipt.ts'
-import type { DType, TensorMapJson } from './tensor.ts'
+import type { DType, TensorMap, TensorMapJson } from './tensor.ts'
+import type { InferenceResult } from './result.ts'
 
 export type Dim = number | string | null
 export type TensorSpecJson = { name: string; dtype: DType | null; shape: Dim[] | null }
@@ -80,6 +81,12 @@ export type InferRequest = {
   async?: boolean
   /** How the receipt is settled (as for LLM requests, LlmSettlementMode); default batch. ZKML receipts are always batched. */
   settlement?: LlmSettlementMode
+}
+
+/** A result answered as a binary message (binaryMessage.ts): the head, with the outputs as typed tensors. */
+export type BinaryInferenceResult = {
+  head: Omit<InferenceResult, 'input' | 'output'>
+  outputs: TensorMap
 }
 
 export type StoredReceipt = {

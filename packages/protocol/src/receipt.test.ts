@@ -5,7 +5,7 @@ import { hashTypedData, recoverTypedDataAddress, hashDomain, keccak256, toHex } 
 import { privateKeyToAccount } from 'viem/accounts'
 import {
   domainSeparator, privateKeyToAddress, receiptDigest, receiptDomain, receiptTypes, receiptTypeHash, receiptStructHash,
-  recoverReceiptSigner, signReceipt, modeCode, type Receipt, type Hex,
+  recoverReceiptSigner, signReceipt, signReceiptDigest, modeCode, type Receipt, type Hex,
 } from './index.ts'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/receipts.json', import.meta.url), 'utf8')) as {
@@ -29,6 +29,7 @@ test('receipt vectors: digest and signature are frozen', () => {
   for (const { receipt, digest, signature } of vectors.cases) {
     assert.equal(receiptDigest(receipt), digest)
     assert.equal(signReceipt(receipt, vectors.privateKey), signature)
+    assert.equal(signReceiptDigest(digest, vectors.privateKey), signature)
     assert.equal(recoverReceiptSigner(receipt, signature), vectors.address)
   }
 })

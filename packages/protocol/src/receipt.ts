@@ -136,7 +136,16 @@ const SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501dd
 
 /** Signs a receipt; returns r || s || v as 0x-hex (65 bytes). */
 export function signReceipt(receipt: Receipt, privateKey: Hex): Hex {
-  const { signature, recovery } = signDigest(receiptDigestBytes(receipt), hexToBytes(privateKey, 'privateKey'))
+  return signDigestHex(receiptDigestBytes(receipt), privateKey)
+}
+
+/** signReceipt for a caller that already holds the receipt's digest (receiptDigest): the digest is not hashed twice. */
+export function signReceiptDigest(digest: Hex, privateKey: Hex): Hex {
+  return signDigestHex(hexToBytes(digest, 'digest'), privateKey)
+}
+
+function signDigestHex(digest: Uint8Array, privateKey: Hex): Hex {
+  const { signature, recovery } = signDigest(digest, hexToBytes(privateKey, 'privateKey'))
   // Ethereum's order: r || s || (27 + recovery).
   return bytesToHex(concatBytes(signature, Uint8Array.of(27 + recovery)))
 }

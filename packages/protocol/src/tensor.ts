@@ -220,25 +220,29 @@ const arrayType = {
 
 function tensorFromBase64(dtype: DType, shape: unknown, base64: string, where: string): Tensor {
   assertShape(shape, where)
+  return tensorFromDataBytes(dtype, shape, decodeBase64(base64, where), where, 'base64')
+}
+
+/** A tensor from its canonical data bytes (VTS1 `data`), copied into fresh, aligned memory. */
+function tensorFromDataBytes(dtype: DType, shape: number[], bytes: Uint8Array, where: string, source = 'the data'): Tensor {
   const n = elementCount(shape)
-  const bytes = decodeBase64(base64, where)
   if (dtype === 'string') {
     const data: string[] = []
     let o = 0
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     for (let i = 0; i < n; i++) {
-      if (o + 4 > bytes.length) throw invalid(`${where}: base64 holds ${i} strings, shape needs ${n}`, { tensor: where })
+      if (o + 4 > bytes.length) throw invalid(`${where}: ${source} holds ${i} strings, shape needs ${n}`, { tensor: where })
       const len = view.getUint32(o, true)
       o += 4
-      if (o + len > bytes.length) throw invalid(`${where}: string ${i} runs past the end of the base64 data`, { tensor: where })
+      if (o + len > bytes.length) throw invalid(`${where}: string ${i} runs past the end of ${source}`, { tensor: where })
       data.push(utf8.decode(bytes.subarray(o, o + len)))
       o += len
     }
-    if (o !== bytes.length) throw invalid(`${where}: base64 has ${bytes.length - o} bytes after the last string`, { tensor: where })
+    if (o !== bytes.length) throw invalid(`${where}: ${source} has ${bytes.length - o} bytes after the last string`, { tensor: where })
     return { dtype, shape, data }
   }
   const width = byteWidth[dtype]!
-  if (bytes.length !== n * width) throw invalid(`${where}: shape ${JSON.stringify(shape)} of ${dtype} needs ${n * width} bytes, base64 holds ${bytes.length}`, { tensor: where })
+  if (bytes.length !== n * width) throw invalid(`${where}: shape ${JSON.stringify(shape)} of ${dtype} needs ${n * width} bytes, ${source} holds ${bytes.length}`, { tensor: where })
   // Copy into a fresh, aligned buffer, reading little-endian whatever the host order.
   const aligned = new Uint8Array(n * width)
   if (littleEndianHost) aligned.set(bytes)
@@ -362,11 +366,7 @@ function dataBytes(tensor: Tensor): Uint8Array {
 }
 
 function compareUtf8(a: string, b: string): number {
-  const x = utf8.encode(a)
-  const y = utf8.encode(b)
-  const n = Math.min(x.length, y.length)
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!
-  return x.length - y.length
+  return compareBytes(utf8.encode(a), utf8.encode(b))
 }
 
 /** The VTS1 parts of a set of named tensors, in order; concatenated they are its canonical encoding. */
@@ -386,6 +386,81 @@ function tensorSetParts(map: TensorMap): Uint8Array[] {
 /** The canonical VTS1 bytes of a set of named tensors. */
 export function encodeTensorSet(map: TensorMap): Uint8Array {
   return concatBytes(...tensorSetParts(map))
+}
+
+/**
+ * Reads the canonical VTS1 bytes of a tensor set back (strict: names sorted and unique, known dtypes,
+ * data sizes that match the shapes, nothing after the last tensor). Data is copied into fresh,
+ * aligned memory, so the source buffer may be reused.
+ */
+export function decodeTensorSet(bytes: Uint8Array, where = 'tensor set'): TensorMap {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let o = 0
+  const need = (count: number, what: string) => {
+    if (o + count > bytes.length) throw invalid(`${where}: ${what} runs past the end (byte ${o} + ${count} of ${bytes.length})`, { offset: o })
+  }
+  need(8, 'the header')
+  if (utf8.decode(bytes.subarray(0, 4)) !== 'VTS1') throw invalid(`${where}: does not start with "VTS1"`, { offset: 0 })
+  const count = view.getUint32(4, true)
+  o = 8
+  const out: TensorMap = {}
+  let previous: Uint8Array | null = null
+  for (let t = 0; t < count; t++) {
+    need(4, `tensor ${t}'s name length`)
+    const nameLength = view.getUint32(o, true)
+    o += 4
+    need(nameLength, `tensor ${t}'s name`)
+    const nameBytes = bytes.subarray(o, o + nameLength)
+    o += nameLength
+    let name: string
+    try {
+      name = strictUtf8.decode(nameBytes)
+    } catch {
+      throw invalid(`${where}: tensor ${t}'s name is not valid UTF-8`, { offset: o - nameLength })
+    }
+    if (previous !== null && compareBytes(previous, nameBytes) >= 0) {
+      throw invalid(`${where}: tensor "${name}" is out of order or repeated (names must be unique, sorted by UTF-8 bytes)`, { tensor: name })
+    }
+    previous = nameBytes
+    need(5, `tensor "${name}"'s dtype and rank`)
+    const code = bytes[o]!
+    const dtype = dtypes.find((d) => dtypeCode[d] === code)
+    if (dtype === undefined) throw invalid(`${where}: tensor "${name}" has unknown dtype code ${code}`, { tensor: name, code })
+    const rank = view.getUint32(o + 1, true)
+    o += 5
+    need(rank * 8, `tensor "${name}"'s shape`)
+    const shape: number[] = []
+    for (let d = 0; d < rank; d++) {
+      const dim = view.getBigUint64(o, true)
+      o += 8
+      if (dim > BigInt(bytes.length)) throw invalid(`${where}: tensor "${name}" dimension ${d} is ${dim}, more than the message could hold`, { tensor: name })
+      shape.push(Number(dim))
+    }
+    const n = elementCount(shape)
+    let size: number
+    if (dtype === 'string') {
+      size = 0
+      for (let i = 0; i < n; i++) {
+        need(size + 4, `tensor "${name}" string ${i}`)
+        size += 4 + view.getUint32(o + size, true)
+      }
+    } else {
+      size = n * byteWidth[dtype]!
+    }
+    need(size, `tensor "${name}"'s data`)
+    out[name] = tensorFromDataBytes(dtype, shape, bytes.subarray(o, o + size), `${where}: tensor "${name}"`)
+    o += size
+  }
+  if (o !== bytes.length) throw invalid(`${where}: ${bytes.length - o} bytes after the last tensor`, { offset: o })
+  return out
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length)
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!
+  return x.length - y.length
 }
 
 /** sha2-256 of the canonical encoding: the inputHash / outputHash a receipt commits to. */
