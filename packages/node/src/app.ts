@@ -6,7 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import swagger from '@fastify/swagger'
 import { memoryRoutes, type MemoryRoutesOptions } from '@verity/memory-api'
 import type { Readable } from 'node:stream'
-import { isBytes32, VerityError, type HealthResponse, type Hex, type InferRequest, type Mode } from '@verity/protocol'
+import {
+  BINARY_MESSAGE_MEDIA_TYPE, decodeBinaryMessage, encodeBinaryMessage, isBytes32, tensorMapFromJson, VerityError,
+  type BinaryInferenceResult, type HealthResponse, type Hex, type InferenceResult, type InferRequest, type Mode,
+} from '@verity/protocol'
 import type { HubPort, InferencePort, NetworkPort, StatsPort } from './ports.ts'
 import { routes } from './schemas.ts'
 import { explorerPlugin, type ExplorerChain } from './explorer.ts'
@@ -49,6 +52,18 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
 
   // Uploads stream straight to the blob store; the hub enforces the size limit while streaming.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload))
+  // Binary inference messages (@verity/protocol binaryMessage.ts): the head's fields, the tensors as `input`.
+  app.addContentTypeParser(BINARY_MESSAGE_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: p.maxInputBytes }, (_request, body, done) => {
+    try {
+      const { head, tensors } = decodeBinaryMessage(body as Buffer, 'request')
+      for (const field of ['input', 'encoding']) {
+        if (field in head) throw new VerityError('BAD_REQUEST', `A binary request's head must not carry "${field}": its tensors follow the head, and the answer is binary too.`, { details: { field } })
+      }
+      done(null, { ...head, input: tensors })
+    } catch (error) {
+      done(error as Error)
+    }
+  })
 
   app.setErrorHandler((error: FastifyError | VerityError, request, reply) => {
     if (error instanceof VerityError) {
@@ -117,9 +132,16 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
   })
 
   app.post<{ Body: InferRequest }>('/v1/infer', { schema: routes.infer }, async (request, reply) => {
-    const result = await p.inference.infer(request.body)
+    const binary = request.headers['content-type']?.startsWith(BINARY_MESSAGE_MEDIA_TYPE) === true
+    const result = await p.inference.infer(request.body, binary ? 'binary' : undefined)
     // A ZKML proof still running (asked for with `async`, or past the wait budget): poll GET /v1/proofs/:id.
     if ('status' in result && result.status === 'pending') return reply.status(202).send(result)
+    if (binary) {
+      const answered = result as InferenceResult | BinaryInferenceResult
+      const { head, outputs } = 'head' in answered ? answered : (({ input: _, output, ...rest }) => ({ head: rest, outputs: tensorMapFromJson(output, 'output') }))(answered)
+      const bytes = encodeBinaryMessage(head, outputs)
+      return reply.type(BINARY_MESSAGE_MEDIA_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    }
     // V8's JSON.stringify, not the schema's generated serializer: that one escapes strings character by
     // character in JavaScript, ≈4 ms per megabyte of base64 tensor data. The schema still documents it.
     return reply.serializer(JSON.stringify).send(result)

@@ -1,12 +1,14 @@
 /**
  * One inference, read straight down: resolve the model → check the input against its declared
- * inputs → hash it → run → hash the output → sign the receipt → store it → answer.
+ * inputs → hash it → run → hash the output → sign the receipt → store it → answer (JSON tensors, or
+ * typed tensors for a binary message).
  */
 import { randomBytes } from 'node:crypto'
 import {
-  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceipt, tensorMapToJson, VerityError, ZERO_HASH,
-  type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type Tensor, type TensorMap,
+  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceiptDigest, tensorMapToJson, VerityError, ZERO_HASH,
+  type BinaryInferenceResult, type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type Tensor, type TensorEncoding, type TensorMap,
 } from '@verity/protocol'
+import type { ReceiptEntry } from './receipts.ts'
 import type { NodeKey } from './key.ts'
 import type { NodeAttestation } from './attestation.ts'
 
@@ -17,7 +19,7 @@ export type InferencePorts = {
   /** May take ownership of (detach) the input buffers. */
   run: (cid: string, inputs: TensorMap, timeoutMs: number) => Promise<TensorMap>
   /** `latencyMs`: from the request to the signed receipt. */
-  saveReceipt: (result: InferenceResult, id: Hex, latencyMs: number) => Promise<void>
+  saveReceipt: (entry: ReceiptEntry) => Promise<void>
   key: NodeKey
   chainId: number
   defaultTimeoutMs: number
@@ -29,7 +31,13 @@ export type InferencePorts = {
 // QUORUM computes exactly as VANILLA; the mode in the signed receipt makes it disputable on chain.
 const supportedModes: Mode[] = ['VANILLA', 'QUORUM']
 
-export async function runInference(ports: InferencePorts, request: InferRequest): Promise<InferenceResult> {
+/** How the answer carries its tensors: JSON (`json` arrays or `base64`), or typed for a binary message. */
+export type AnswerEncoding = TensorEncoding | 'binary'
+
+export async function runInference(ports: InferencePorts, request: InferRequest, encoding: 'binary'): Promise<BinaryInferenceResult>
+export async function runInference(ports: InferencePorts, request: InferRequest, encoding?: TensorEncoding): Promise<InferenceResult>
+export async function runInference(ports: InferencePorts, request: InferRequest, encoding?: AnswerEncoding): Promise<InferenceResult | BinaryInferenceResult>
+export async function runInference(ports: InferencePorts, request: InferRequest, encoding: AnswerEncoding = request.encoding ?? 'json'): Promise<InferenceResult | BinaryInferenceResult> {
   const started = performance.now()
   const mode = (request.mode ?? 'vanilla').toUpperCase() as Mode
   if (mode === 'TEE' && ports.attestation === undefined) {
@@ -48,8 +56,7 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
   const running = ports.run(cid, copyTensors(inputs), request.timeoutMs ?? ports.defaultTimeoutMs)
   running.catch(() => undefined)
   const inputHash = hashTensorSet(inputs)
-  const encoding = request.encoding ?? 'json'
-  const inputJson = tensorMapToJson(inputs, encoding)
+  const inputJson = encoding === 'binary' ? null : tensorMapToJson(inputs, encoding)
   const outputs = await running
   // Taken after the run: the evidence attached is the one current when the receipt is signed.
   const attestation = mode === 'TEE' ? await ports.attestation!() : null
@@ -64,18 +71,13 @@ export async function runInference(ports: InferencePorts, request: InferRequest)
     timestamp: Math.floor((ports.now?.() ?? Date.now()) / 1000),
     chainId: ports.chainId,
   }
-  const result: InferenceResult = {
-    version: 1,
-    model: cid,
-    input: inputJson,
-    output: tensorMapToJson(outputs, encoding),
-    receipt,
-    signature: signReceipt(receipt, ports.key.privateKey),
-    source: { ref },
-    ...(attestation ? { proof: attestation.evidence } : {}),
-  }
-  await ports.saveReceipt(result, receiptDigest(receipt), performance.now() - started)
-  return result
+  const id = receiptDigest(receipt)
+  const signature = signReceiptDigest(id, ports.key.privateKey)
+  const proof = attestation ? { proof: attestation.evidence } : {}
+  await ports.saveReceipt({ id, model: cid, receipt, signature, latencyMs: performance.now() - started, input: inputs, output: outputs, ...proof })
+  const head = { version: 1 as const, model: cid, receipt, signature, source: { ref }, ...proof }
+  if (inputJson === null) return { head, outputs }
+  return { version: 1, model: cid, input: inputJson, output: tensorMapToJson(outputs, encoding as TensorEncoding), receipt, signature, source: { ref }, ...proof }
 }
 
 function copyTensors(map: TensorMap): TensorMap {

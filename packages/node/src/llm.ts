@@ -18,7 +18,7 @@ import {
 } from '@verity/protocol'
 import type { AttestationEvidence } from '@verity/tee'
 import type { NodeKey } from './key.ts'
-import type { SignedReceiptEntry } from './receipts.ts'
+import type { ReceiptEntry } from './receipts.ts'
 
 /** The node's attestation as the routes need it (structurally attestation.ts's NodeAttestation). */
 export type LlmAttestation = { provider: string; evidence: AttestationEvidence; digest: Hex; measurement: Hex }
@@ -32,7 +32,7 @@ export type LlmRoutesParameters = {
   attestor: () => { current(): Promise<LlmAttestation> } | null
   key: NodeKey
   chainId: number
-  saveReceipt: (entry: SignedReceiptEntry) => Promise<void>
+  saveReceipt: (entry: ReceiptEntry) => Promise<void>
   /** Settles the receipt as asked: individual settles it alone on chain now (a failure is reported, not thrown). */
   settle: (mode: LlmSettlementMode, receipt: Receipt, signature: Hex) => Promise<LlmSettlementJson>
   /** Whether the node is on a chain now (settlement "individual" needs one). */

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { buildMlp } from '@verity/onnx'
-import { cidForBytes, verifyInferenceResult, type InferenceResult } from '@verity/protocol'
+import { createHash } from 'node:crypto'
+import { BINARY_MESSAGE_MEDIA_TYPE, cidForBytes, decodeBinaryMessage, encodeBinaryMessage, hashTensorSet, verifyInferenceResult, type InferenceResult } from '@verity/protocol'
 import { createClient, NodeRequestError, VerificationError } from '@verity/sdk'
 import { sampleModels } from '@verity/samples'
 import { startNode, type RunningNode } from './index.ts'
@@ -77,18 +78,65 @@ test('the SDK rejects a result signed by a node it does not trust', async () => 
   await assert.rejects(client.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput }), (e: unknown) => e instanceof VerificationError && e.check === 'signer')
 })
 
-test('bad inputs get clear errors and the node keeps serving', async () => {
+for (const binary of [true, false]) {
+  test(`bad inputs get clear errors and the node keeps serving (${binary ? 'binary messages' : 'JSON'})`, async () => {
   const client = createClient({ url: node.url })
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { wrong: tinyInput.input } }), 'INVALID_INPUT', 400, /wrong/)
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 5], data: [1, 2, 3, 4, 5] } } }), 'INVALID_INPUT', 400, /axis|dimension|shape/i)
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'int32', shape: [1, 4], data: [1, 2, 3, 4] } } }), 'INVALID_INPUT', 400, /float32/)
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 4], data: [1, 'NaN', 3, 4] } } }), 'INVALID_INPUT', 400, /NaN/)
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 300000], data: new Array(300000).fill(0.5) } } }), 'INPUT_TOO_LARGE', 413, /larger|limit|too/i)
-  await expectError(client.infer({ model: 'nobody/nothing@1.00', input: tinyInput }), 'MODEL_NOT_FOUND', 404, /nobody\/nothing/)
-  await expectError(client.infer({ model: cidForBytes(new Uint8Array([1, 2, 3])), input: tinyInput }), 'MODEL_NOT_FOUND', 404, /bafkrei/)
-  await expectError(client.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'bogus' as never }), 'BAD_REQUEST', 400, /mode/)
+  const infer = (p: Parameters<typeof client.infer>[0]) => client.infer({ ...p, binary })
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: { wrong: tinyInput.input } }), 'INVALID_INPUT', 400, /wrong/)
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 5], data: [1, 2, 3, 4, 5] } } }), 'INVALID_INPUT', 400, /axis|dimension|shape/i)
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'int32', shape: [1, 4], data: [1, 2, 3, 4] } } }), 'INVALID_INPUT', 400, /float32/)
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 4], data: [1, 'NaN', 3, 4] } } }), 'INVALID_INPUT', 400, /NaN/)
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: { input: { dtype: 'float32', shape: [1, 300000], data: new Array(300000).fill(0.5) } } }), 'INPUT_TOO_LARGE', 413, /larger|limit|too/i)
+  await expectError(infer({ model: 'nobody/nothing@1.00', input: tinyInput }), 'MODEL_NOT_FOUND', 404, /nobody\/nothing/)
+  await expectError(infer({ model: cidForBytes(new Uint8Array([1, 2, 3])), input: tinyInput }), 'MODEL_NOT_FOUND', 404, /bafkrei/)
+  await expectError(infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, mode: 'bogus' as never }), 'BAD_REQUEST', 400, /mode/)
   // Still serving.
-  assert.equal((await client.infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput })).verification.ok, true)
+  assert.equal((await infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput })).verification.ok, true)
+  })
+}
+
+test('binary messages: typed tensors in and out, the input not echoed, the receipt committing to the bytes sent', async () => {
+  const x = { dtype: 'float32' as const, shape: [1, 4], data: Float32Array.of(0.5, -1.25, 3, 0.125) }
+  const request = encodeBinaryMessage({ model: 'verity/tiny-mlp@1.00' }, { input: x })
+  const response = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': BINARY_MESSAGE_MEDIA_TYPE }, body: request })
+  assert.equal(response.status, 200)
+  assert.equal(response.headers.get('content-type'), BINARY_MESSAGE_MEDIA_TYPE)
+  const { head, tensors } = decodeBinaryMessage(new Uint8Array(await response.arrayBuffer()))
+  assert.equal('input' in head, false)
+  const receipt = head.receipt as InferenceResult['receipt']
+  const tensorBytes = request.subarray(8 + new DataView(request.buffer, request.byteOffset).getUint32(4, true))
+  assert.equal(receipt.inputHash, `0x${createHash('sha256').update(tensorBytes).digest('hex')}`, 'sha2-256 of the VTS1 bytes as sent')
+  assert.equal(receipt.outputHash, hashTensorSet(tensors))
+  const json = await createClient({ url: node.url }).infer({ model: 'verity/tiny-mlp@1.00', input: tinyInput, binary: false })
+  assert.equal(json.receipt.outputHash, receipt.outputHash, 'the same output as over JSON')
+  assert.deepEqual([...(tensors.output!.data as Float32Array)], [...(json.outputs.output!.data as Float32Array)])
+  const viaSdk = await createClient({ url: node.url }).infer({ model: 'verity/tiny-mlp@1.00', input: { input: x } })
+  assert.equal(viaSdk.verification.ok, true)
+  assert.deepEqual(viaSdk.input, { input: { dtype: 'float32', shape: [1, 4], base64: Buffer.from(x.data.buffer).toString('base64') } })
+})
+
+test('malformed binary messages get clear errors naming what is wrong; the node keeps serving', async () => {
+  const post = async (body: Uint8Array) => {
+    const response = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': BINARY_MESSAGE_MEDIA_TYPE }, body })
+    return { status: response.status, error: ((await response.json()) as { error: { code: string; message: string } }).error }
+  }
+  const good = encodeBinaryMessage({ model: 'verity/tiny-mlp@1.00' }, { input: { dtype: 'float32', shape: [1, 4], data: Float32Array.of(1, 2, 3, 4) } })
+  const cases: Array<[Uint8Array, string, RegExp]> = [
+    [good.subarray(0, good.length - 2), 'INVALID_INPUT', /request tensors: tensor "input"'s data runs past the end/],
+    [new Uint8Array([...good, 0]), 'INVALID_INPUT', /1 bytes after the last tensor/],
+    [new Uint8Array([0x56, 0x52, 0x42, 0x32, ...good.subarray(4)]), 'INVALID_INPUT', /does not start with "VRB1"/],
+    [encodeBinaryMessage({ model: 'verity/tiny-mlp@1.00', encoding: 'json' }, {}), 'BAD_REQUEST', /must not carry "encoding"/],
+    [encodeBinaryMessage({ model: 'verity/tiny-mlp@1.00', colour: 'red' }, {}), 'BAD_REQUEST', /additional properties/],
+    [encodeBinaryMessage({ model: 'verity/tiny-mlp@1.00' }, { input: { dtype: 'float64', shape: [1, 4], data: Float64Array.of(1, 2, 3, 4) } }), 'INVALID_INPUT', /float32/],
+  ]
+  for (const [body, code, message] of cases) {
+    const { status, error } = await post(body)
+    assert.equal(error.code, code, error.message)
+    assert.equal(status, 400)
+    assert.match(error.message, message)
+  }
+  const again = await fetch(`${node.url}/v1/infer`, { method: 'POST', headers: { 'content-type': BINARY_MESSAGE_MEDIA_TYPE }, body: good })
+  assert.equal(again.status, 200, 'still serving')
 })
 
 function blobFiles(): string[] {

@@ -3,7 +3,7 @@
  * @verity/runtime and the receipt store to these; routes never touch the capabilities directly.
  */
 import type { Readable } from 'node:stream'
-import type { FileJson, Hex, InferRequest, InferenceResult, ModelCardJson, ReleaseJson, RepositoryJson, SearchResponse, StoredReceipt } from '@verity/protocol'
+import type { BinaryInferenceResult, FileJson, Hex, InferRequest, InferenceResult, ModelCardJson, ReleaseJson, RepositoryJson, SearchResponse, StoredReceipt } from '@verity/protocol'
 
 export type HubPort = {
   createRepository(p: { owner: string; name: string; description?: string; task?: string; license?: string; tags?: string[]; visibility?: 'public' | 'private' }): Promise<RepositoryJson>
@@ -18,7 +18,8 @@ export type HubPort = {
 }
 
 export type InferencePort = {
-  infer(request: InferRequest): Promise<InferenceResult | { status: 'pending'; id: string; statusUrl: string }>
+  /** `binary`: the answer's tensors stay typed (for a binary message); otherwise as request.encoding. */
+  infer(request: InferRequest, encoding?: 'binary'): Promise<InferenceResult | BinaryInferenceResult | { status: 'pending'; id: string; statusUrl: string }>
   getReceipt(id: Hex): Promise<StoredReceipt>
 }
 

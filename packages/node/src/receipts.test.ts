@@ -1,19 +1,19 @@
 import { describe, before, after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { testDatabases, type TestDatabase } from '@verity/db/testing'
-import { receiptDigest, signReceipt, ZERO_HASH, type Hex, type InferenceResult, type Receipt } from '@verity/protocol'
-import { createReceiptStore } from './receipts.ts'
+import { receiptDigest, signReceipt, tensorMapFromJson, ZERO_HASH, type Hex, type Receipt } from '@verity/protocol'
+import { createReceiptStore, type ReceiptEntry } from './receipts.ts'
 
 const key = `0x${'42'.repeat(32)}` as Hex
 let counter = 0
-function result(): InferenceResult {
+function result(): ReceiptEntry {
   counter++
   const receipt: Receipt = {
     requestId: `0x${counter.toString(16).padStart(64, '0')}` as Hex, modelDigest: `0x${'11'.repeat(32)}`, inputHash: `0x${'22'.repeat(32)}`,
     outputHash: `0x${'33'.repeat(32)}`, mode: 'VANILLA', proofHash: ZERO_HASH, node: '0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F',
     timestamp: 1_700_000_000 + counter, chainId: 31337,
   }
-  return { version: 1, model: 'bafkreitest', input: {}, output: {}, receipt, signature: signReceipt(receipt, key) }
+  return { id: receiptDigest(receipt), model: 'bafkreitest', receipt, signature: signReceipt(receipt, key) }
 }
 const rowCount = async (database: Awaited<ReturnType<TestDatabase['open']>>, id: string) =>
   (await database.db.withTables<{ node_receipts: { id: string } }>().selectFrom('node_receipts').select('id').where('id', '=', id).execute()).length
@@ -29,7 +29,7 @@ for (const backend of await testDatabases()) {
       const store = await createReceiptStore(database, { groupCommitMs: 200 })
       const r = result()
       const id = receiptDigest(r.receipt)
-      await store.save(r, id, 3)
+      await store.save({ ...r, latencyMs: 3 })
       assert.equal(await rowCount(database, id), 0, 'not committed yet: the group waits up to 200 ms')
       assert.equal((await store.get(id)).signature, r.signature, 'GET by id sees it before the commit')
       await store.flush()
@@ -45,7 +45,7 @@ for (const backend of await testDatabases()) {
       for (let i = 0; i < 50; i++) {
         const r = result()
         ids.push(receiptDigest(r.receipt))
-        await store.save(r, ids.at(-1)!)
+        await store.save(r)
       }
       await store.flush()
       await database.close()
@@ -61,7 +61,7 @@ for (const backend of await testDatabases()) {
       const store = await createReceiptStore(database, { durability: 'before-response' })
       const r = result()
       const id = receiptDigest(r.receipt)
-      await store.save(r, id)
+      await store.save(r)
       assert.equal(await rowCount(database, id), 1)
       await database.close()
     })
@@ -71,10 +71,10 @@ for (const backend of await testDatabases()) {
       const store = await createReceiptStore(database, { groupCommitMs: 1 })
       const r = result()
       const id = receiptDigest(r.receipt)
-      await store.save(r, id)
-      await store.save(r, id)
+      await store.save(r)
+      await store.save(r)
       const other = result()
-      await store.save(other, receiptDigest(other.receipt))
+      await store.save(other)
       await store.flush()
       assert.equal(await rowCount(database, id), 1)
       assert.equal(await rowCount(database, receiptDigest(other.receipt)), 1, 'a duplicate does not sink its group')
@@ -87,19 +87,40 @@ for (const backend of await testDatabases()) {
       const proof = { kind: 'dev', document: 'x'.repeat(100_000), nested: { publicSignals: ['1', '2'] } }
       const withProof = { ...result(), proof }
       const id = receiptDigest(withProof.receipt)
-      await store.save(withProof, id)
+      await store.save(withProof)
       assert.deepEqual((await store.get(id)).proof, proof, 'readable from the uncommitted group')
       const huge = { ...result(), proof: { kind: 'dev', document: 'y'.repeat(300_000) } }
       const hugeId = receiptDigest(huge.receipt)
-      await store.save(huge, hugeId)
+      await store.save(huge)
       const plain = result()
       const plainId = receiptDigest(plain.receipt)
-      await store.save(plain, plainId)
+      await store.save(plain)
       await store.flush()
       const again = await createReceiptStore(database)
       assert.deepEqual((await again.get(id)).proof, proof, 'committed with the receipt')
       assert.equal('proof' in (await again.get(hugeId)), false, 'evidence over 256 kB is dropped; the receipt is still kept')
       assert.equal('proof' in (await again.get(plainId)), false)
+      await database.close()
+    })
+
+    test('small tensors are kept with the receipt (as base64 JSON, before and after the commit); large ones only as hashes', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000 })
+      const input = tensorMapFromJson({ x: { dtype: 'float32', shape: [2], data: [1.5, 'NaN'] } })
+      const output = tensorMapFromJson({ y: { dtype: 'int64', shape: [1], data: ['9007199254740993'] } })
+      const large = tensorMapFromJson({ x: { dtype: 'float32', shape: [20_000], data: new Array(20_000).fill(0.25) } })
+      const kept = { ...result(), input, output }
+      const dropped = { ...result(), input: large, output }
+      await store.save(kept)
+      await store.save(dropped)
+      const expected = { x: { dtype: 'float32', shape: [2], base64: Buffer.from(new Float32Array([1.5, NaN]).buffer).toString('base64') } }
+      assert.deepEqual((await store.get(kept.id)).input, expected, 'readable from the uncommitted group')
+      await store.flush()
+      const again = await createReceiptStore(database)
+      assert.deepEqual((await again.get(kept.id)).input, expected)
+      assert.deepEqual((await again.get(kept.id)).output, { y: { dtype: 'int64', shape: [1], base64: Buffer.from(new BigInt64Array([9007199254740993n]).buffer).toString('base64') } })
+      assert.equal('input' in (await again.get(dropped.id)), false, 'an 80 kB input is kept as its hash (in the receipt) only')
+      assert.ok('output' in (await again.get(dropped.id)))
       await database.close()
     })
 
@@ -109,7 +130,7 @@ for (const backend of await testDatabases()) {
       const store = await createReceiptStore(database, { groupCommitMs: 10_000, onCommitError: (error, ids) => errors.push({ error, ids }) })
       const r = result()
       const id = receiptDigest(r.receipt)
-      await store.save(r, id)
+      await store.save(r)
       await database.close()
       await store.flush()
       assert.equal(errors.length, 1)

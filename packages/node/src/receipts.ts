@@ -4,7 +4,7 @@
  * mode evidence (ZK proof, TEE attestation) is kept too, so a receipt can be re-checked from its id.
  */
 import { migrate, sql, type Database, type Generated, type Insertable, type Migration } from '@verity/db'
-import { VerityError, type Hex, type InferenceResult, type LlmSettlementMode, type Mode, type Receipt, type StoredReceipt, type TensorMapJson } from '@verity/protocol'
+import { tensorMapToJson, VerityError, type Hex, type LlmSettlementMode, type Mode, type Receipt, type StoredReceipt, type TensorMap } from '@verity/protocol'
 
 type ReceiptTables = {
   node_receipts: {
@@ -71,17 +71,21 @@ export const receiptMigrations: Migration[] = [
   },
 ]
 
-/** A signed receipt that is no tensor inference (e.g. an LLM answer): stored without input/output. */
-export type SignedReceiptEntry = {
+/** A receipt to store, with what it commits to. */
+export type ReceiptEntry = {
+  /** The receipt's EIP-712 digest. */
   id: Hex
-  /** What ran, e.g. "llm:provider/model". */
+  /** What ran: a model CID, or e.g. "llm:provider/model". */
   model: string
   receipt: Receipt
   signature: Hex
   latencyMs?: number | undefined
   settlement?: LlmSettlementMode | undefined
-  /** What the receipt's proofHash commits to (an LLM receipt: the node's attestation evidence). */
+  /** What the receipt's proofHash commits to (ZK proof, TEE attestation evidence). */
   proof?: unknown
+  /** Tensor inferences: the tensors, kept (as base64 JSON) when small. LLM answers keep no prompts or answers. */
+  input?: TensorMap | undefined
+  output?: TensorMap | undefined
 }
 
 /** Tensors larger than this (as JSON) are stored as hashes only. */
@@ -109,12 +113,13 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   const db = database.db.withTables<ReceiptTables>()
   const durability = options.durability ?? 'after-response'
   const groupCommitMs = options.groupCommitMs ?? 20
-  const small = (t: TensorMapJson) => {
-    // A lower bound of the JSON size first: megabyte outputs are not stringified just to be measured.
+  const small = (t: TensorMap | undefined): string | null => {
+    if (t === undefined) return null
+    // Measured before encoding: megabyte outputs are not encoded just to be measured.
     let atLeast = 0
-    for (const tensor of Object.values(t)) atLeast += 'base64' in tensor ? tensor.base64.length : tensor.data.length * 2
+    for (const tensor of Object.values(t)) atLeast += ArrayBuffer.isView(tensor.data) ? Math.ceil(tensor.data.byteLength / 3) * 4 : tensor.data.length * 2
     if (atLeast > KEEP_TENSORS_UNDER) return null
-    const text = JSON.stringify(t)
+    const text = JSON.stringify(tensorMapToJson(t, 'base64'))
     return text.length <= KEEP_TENSORS_UNDER ? text : null
   }
   const proofText = (proof: unknown): string | null => {
@@ -123,10 +128,17 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     return text !== undefined && text.length <= KEEP_PROOF_UNDER ? text : null
   }
   type Row = Insertable<ReceiptTables['node_receipts']> & { id: string }
+  // Built when the group commits, after the answer has left: encoding the tensors is off the request's path.
+  const rowOf = (e: ReceiptEntry & { createdAt: Date }): Row => ({
+    id: e.id, request_id: e.receipt.requestId, model_cid: e.model, mode: e.receipt.mode, signer: e.receipt.node,
+    issued_at: e.receipt.timestamp, receipt: JSON.stringify(e.receipt), signature: e.signature, input: small(e.input), output: small(e.output),
+    latency_ms: e.latencyMs === undefined ? null : Math.round(e.latencyMs), settlement: e.settlement ?? null, proof: proofText(e.proof), created_at: e.createdAt,
+  })
+  type Entry = ReceiptEntry & { createdAt: Date }
   // Group commit: receipts saved close together share one multi-row INSERT (one transaction, one
-  // fsync). Uncommitted rows stay readable by id from `uncommitted`.
-  let pending: Array<{ row: Row; done: (error?: unknown) => void }> = []
-  const uncommitted = new Map<string, Row>()
+  // fsync). Uncommitted entries stay readable by id from `uncommitted`.
+  let pending: Array<{ entry: Entry; done: (error?: unknown) => void }> = []
+  const uncommitted = new Map<string, Entry>()
   let flushing: Promise<void> | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
   const flush = async (): Promise<void> => {
@@ -135,12 +147,12 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
       pending = []
       try {
         // A receipt's id is the digest of all its fields: the same id twice is the same receipt.
-        await db.insertInto('node_receipts').values(batch.map((b) => b.row)).onConflict((oc) => oc.column('id').doNothing()).execute()
+        await db.insertInto('node_receipts').values(batch.map((b) => rowOf(b.entry))).onConflict((oc) => oc.column('id').doNothing()).execute()
         for (const b of batch) b.done()
       } catch (error) {
         for (const b of batch) b.done(error)
       } finally {
-        for (const b of batch) uncommitted.delete(b.row.id)
+        for (const b of batch) uncommitted.delete(b.entry.id)
       }
     }
     flushing = null
@@ -153,15 +165,15 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   const flushAll = async (): Promise<void> => {
     while (pending.length > 0 || flushing !== null) await startFlush()
   }
-  const enqueue = (row: Row): Promise<void> => {
-    uncommitted.set(row.id, row)
+  const enqueue = (entry: Entry): Promise<void> => {
+    uncommitted.set(entry.id, entry)
     if (durability === 'after-response') {
-      pending.push({ row, done: (error) => { if (error !== undefined) options.onCommitError?.(error, [row.id]) } })
+      pending.push({ entry, done: (error) => { if (error !== undefined) options.onCommitError?.(error, [entry.id]) } })
       if (flushing === null && timer === null) timer = setTimeout(startFlush, groupCommitMs)
       return Promise.resolve()
     }
     return new Promise<void>((resolve, reject) => {
-      pending.push({ row, done: (error) => (error === undefined ? resolve() : reject(error)) })
+      pending.push({ entry, done: (error) => (error === undefined ? resolve() : reject(error)) })
       startFlush()
     })
   }
@@ -177,28 +189,14 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
   return {
     durability,
     /** Resolves when the receipt is durable ('before-response') or at once ('after-response'). */
-    save(result: InferenceResult, id: Hex, latencyMs?: number, settlement?: LlmSettlementMode): Promise<void> {
-      return enqueue({
-        id, request_id: result.receipt.requestId, model_cid: result.model, mode: result.receipt.mode, signer: result.receipt.node,
-        issued_at: result.receipt.timestamp, receipt: JSON.stringify(result.receipt), signature: result.signature,
-        input: small(result.input), output: small(result.output), latency_ms: latencyMs === undefined ? null : Math.round(latencyMs),
-        settlement: settlement ?? null, proof: proofText(result.proof), created_at: new Date(),
-      })
-    },
-    /** Stores a signed receipt with no tensors (LLM answers: prompts and answers are not kept); durability as save(). */
-    saveSigned(entry: SignedReceiptEntry): Promise<void> {
-      return enqueue({
-        id: entry.id, request_id: entry.receipt.requestId, model_cid: entry.model, mode: entry.receipt.mode, signer: entry.receipt.node,
-        issued_at: entry.receipt.timestamp, receipt: JSON.stringify(entry.receipt), signature: entry.signature, input: null, output: null,
-        latency_ms: entry.latencyMs === undefined ? null : Math.round(entry.latencyMs), settlement: entry.settlement ?? null,
-        proof: proofText(entry.proof), created_at: new Date(),
-      })
+    save(entry: ReceiptEntry): Promise<void> {
+      return enqueue({ ...entry, createdAt: new Date() })
     },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */
     flush: flushAll,
     async get(id: Hex): Promise<StoredReceipt> {
       const fresh = uncommitted.get(id)
-      if (fresh !== undefined) return toStored(fresh)
+      if (fresh !== undefined) return toStored(rowOf(fresh))
       const row = await db.selectFrom('node_receipts').selectAll().where('id', '=', id).executeTakeFirst()
       if (!row) throw new VerityError('RECEIPT_NOT_FOUND', `This node issued no receipt with id ${id}.`, { details: { id } })
       return toStored(row)

@@ -100,6 +100,7 @@ export const routes = {
   },
   infer: {
     tags: ['inference'], summary: 'Run a model; returns the output with a signed receipt',
+    description: 'JSON, or a binary message (content type application/vnd.verity.vrb1: "VRB1", u32 head length, the head JSON without input/encoding, the input as a VTS1 tensor set), answered in kind without echoing the input. See @verity/protocol binaryMessage.ts.',
     body: {
       type: 'object', additionalProperties: false, required: ['model', 'input'],
       properties: {

@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type InferenceResult, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
+import { parseModelRef, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -243,11 +243,10 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
     }
     const prepare = async (cid: string, raw: Record<string, unknown>) => prepareInputs(await runtime.describe(cid), raw, inputLimits)
     const run = withFault(fault, async (cid: string, inputs: TensorMap, timeoutMs: number) => (await runtime.run({ cid, inputs, timeoutMs })).outputs)
-    const saveReceipt = (result: InferenceResult, id: Hex, latencyMs: number) => receipts.save(result, id, latencyMs)
     const now = () => agent?.now() ?? Date.now()
     const zkml = createZkmlService({
       hub, dataDir: config.dataDir, key, chainId: config.chainId, workers: config.zkWorkers, waitBudgetMs: config.zkWaitMs,
-      resolveModel, prepareInputs: prepare, run, saveReceipt, defaultTimeoutMs: config.inferTimeoutMs, now,
+      resolveModel, prepareInputs: prepare, run, saveReceipt: (entry) => receipts.save(entry), defaultTimeoutMs: config.inferTimeoutMs, now,
     })
     closers.push(() => zkml.close())
     /** The settlement a request asked for; individual settles now (a failure is reported, the receipt stays stored). */
@@ -274,16 +273,18 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         ...(agent ? { network: await agent.status() } : {}),
       }),
       inference: {
-        infer: async (request) => {
+        infer: async (request, encoding) => {
           if (request.mode === 'zkml') return zkml.infer(request)
           const settlement = request.settlement
           if (settlement === 'individual' && agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'settlement' } })
           const result = await runInference({
             key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, now,
-            saveReceipt: (r, id, latencyMs) => receipts.save(r, id, latencyMs, settlement),
+            saveReceipt: (entry) => receipts.save({ ...entry, settlement }),
             attestation: attestor ? () => attestor!.current() : undefined,
-          }, request)
-          return settlement === undefined ? result : { ...result, settlement: await settleAsAsked(settlement, result.receipt, result.signature) }
+          }, request, encoding)
+          if (settlement === undefined) return result
+          if ('head' in result) return { ...result, head: { ...result.head, settlement: await settleAsAsked(settlement, result.head.receipt, result.head.signature) } }
+          return { ...result, settlement: await settleAsAsked(settlement, result.receipt, result.signature) }
         },
         getReceipt: (id) => receipts.get(id),
       },
@@ -299,7 +300,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         log: (event) => app.log.debug(event, `llm ${event.event}`),
       }),
       attestor: () => attestor, key, chainId: config.chainId, now,
-      saveReceipt: (entry) => receipts.saveSigned(entry), settle: settleAsAsked, onChain: () => agent !== null,
+      saveReceipt: (entry) => receipts.save(entry), settle: settleAsAsked, onChain: () => agent !== null,
     })
     // Attest before listening: a node configured for a TEE that cannot attest must not start.
     attestor = await startNodeAttestation({

@@ -22,6 +22,7 @@ import {
   type Hex, type InferRequest, type InferenceResult, type Receipt, type TensorMap, type TensorMapJson,
 } from '@verity/protocol'
 import { createProver, loadArtifacts, vkHash, zkProofHash, type Prover, type ZkResultProof, type ZkVerifierKey } from '@verity/zk'
+import type { ReceiptEntry } from './receipts.ts'
 import type { NodeKey } from './key.ts'
 
 /** Release file paths of a ZK setup, and the artifact file each becomes on the node. */
@@ -68,7 +69,7 @@ export type ZkmlPorts = {
   resolveModel: (ref: string) => Promise<{ cid: string; ref: string }>
   prepareInputs: (cid: string, raw: Record<string, unknown>) => Promise<TensorMap>
   run: (cid: string, inputs: TensorMap, timeoutMs: number) => Promise<TensorMap>
-  saveReceipt: (result: InferenceResult, id: Hex, latencyMs: number) => Promise<void>
+  saveReceipt: (entry: ReceiptEntry) => Promise<void>
   defaultTimeoutMs: number
   now?: () => number
 }
@@ -196,7 +197,11 @@ export function createZkmlService(ports: ZkmlPorts) {
       version: 1, model: cid, input: inputJson, output: tensorMapToJson(outputs, encoding), receipt,
       signature: signReceipt(receipt, ports.key.privateKey), proof, source: { ref },
     }
-    await ports.saveReceipt(result, receiptDigest(receipt), performance.now() - started)
+    // `inputs` went to the runtime (which may detach its buffers): the store gets the prover's copy.
+    await ports.saveReceipt({
+      id: receiptDigest(receipt), model: cid, receipt, signature: result.signature, latencyMs: performance.now() - started, proof,
+      input: tensorMapFromJson(proverInput, 'input'), output: outputs,
+    })
     return result
   }
 

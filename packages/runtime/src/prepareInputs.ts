@@ -205,6 +205,10 @@ function assertTotal(totalBytes: number, limits: Required<InputLimits>): void {
   }
 }
 
+function isTypedTensor(value: unknown): value is Tensor {
+  return value !== null && typeof value === 'object' && ArrayBuffer.isView((value as { data?: unknown }).data) && Array.isArray((value as { shape?: unknown }).shape)
+}
+
 function isTensorJsonLike(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && ('dtype' in value || 'shape' in value || 'data' in value)
 }
@@ -261,7 +265,14 @@ export function prepareInputs(description: ModelDescription, rawInput: unknown, 
     const value = raw[spec.name]
     const dtype = spec.dtype!
     let tensor: Tensor
-    if (isTensorJsonLike(value)) {
+    if (isTypedTensor(value)) {
+      // Already typed (a binary request's tensors): the same checks as checkInputs, no conversion.
+      assertDType(spec, value.dtype)
+      assertShape(spec, value.shape, symbols)
+      assertElements(spec.name, elementCount(value.shape), resolved)
+      assertTensorData(spec.name, value)
+      tensor = value
+    } else if (isTensorJsonLike(value)) {
       if (!isDType(value.dtype)) {
         throw invalid(`Input "${spec.name}": unknown dtype ${JSON.stringify(value.dtype)}; expected ${dtype}.`, { tensor: spec.name, expected: dtype, got: value.dtype ?? null })
       }

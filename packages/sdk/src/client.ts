@@ -4,7 +4,8 @@
  * verify throws VerificationError naming the failed check.
  */
 import {
-  cidForBytes, parseCid, tensorMapFromJson, tensorMapToJson, verifyInferenceResult, VerityError,
+  BINARY_MESSAGE_MEDIA_TYPE, cidForBytes, decodeBinaryMessage, encodeBinaryMessage, isDType, parseCid, tensorFromJson, tensorMapFromJson, tensorMapToJson,
+  verifyInferenceResult, VerityError,
   type Address, type CheckOutcome, type HealthResponse, type Hex, type InferRequest, type InferenceResult, type ModelCardJson,
   type ReleaseJson, type FileJson, type RepositoryJson, type SearchResponse, type StoredReceipt, type TensorMap, type VerifyResultOptions,
 } from '@verity/protocol'
@@ -39,6 +40,23 @@ export type VerifiedResult = InferenceResult & {
 export type InferParameters = InferRequest & {
   /** Extra mode checks (ZK, TEE, quorum) from their packages. */
   modeVerifier?: VerifyResultOptions['modeVerifier']
+  /**
+   * Send the tensors as a binary message (canonical VTS1 bytes, no JSON numbers or base64) and get the
+   * output back the same way; the result's `input` is then the tensors this client sent. Default: on
+   * when every input names its dtype (a typed Tensor, or `{dtype, shape, data | base64}`).
+   */
+  binary?: boolean
+}
+
+/** The inputs as typed tensors when every one names its dtype; null when some need the model's (nested arrays). */
+function typedInputs(input: Record<string, unknown>): TensorMap | null {
+  const out: TensorMap = {}
+  for (const [name, value] of Object.entries(input)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !isDType((value as { dtype?: unknown }).dtype)) return null
+    const v = value as { dtype: string; shape: number[]; data?: unknown }
+    out[name] = ArrayBuffer.isView(v.data) ? (v as TensorMap[string]) : tensorFromJson(v, `input.${name}`)
+  }
+  return out
 }
 
 const defaultUrl = (): string => (typeof process !== 'undefined' && process.env?.VERITY_NODE) || 'http://127.0.0.1:8420'
@@ -113,17 +131,36 @@ export function createClient(options: ClientOptions = {}) {
     return bytes
   }
 
+  /** POST /v1/infer as a binary message; the answer is binary too (a pending ZKML proof is JSON). */
+  async function inferBinary(body: InferRequest, inputs: TensorMap, timeoutMs: number): Promise<InferenceResult | PendingProof> {
+    const { input: _input, encoding: _encoding, ...head } = body
+    const response = await request(transport, '/v1/infer', {
+      raw: encodeBinaryMessage(head, inputs), headers: { 'content-type': BINARY_MESSAGE_MEDIA_TYPE, accept: BINARY_MESSAGE_MEDIA_TYPE }, timeoutMs,
+    })
+    if (!response.headers.get('content-type')?.startsWith(BINARY_MESSAGE_MEDIA_TYPE)) return (await response.json()) as PendingProof
+    const answer = decodeBinaryMessage(new Uint8Array(await response.arrayBuffer()), 'the node\'s answer')
+    // The input is the one this client sent: the input-hash check then proves the node ran on it.
+    const encoding = body.encoding ?? 'base64'
+    return { ...answer.head, input: tensorMapToJson(inputs, encoding), output: tensorMapToJson(answer.tensors, encoding) } as InferenceResult
+  }
+
   return {
     url: transport.url,
     health,
 
     /** Runs a model and returns the result only if every check passes. */
     async infer(p: InferParameters): Promise<VerifiedResult> {
-      const { modeVerifier, ...body } = p
+      const { modeVerifier, binary, ...body } = p
       // Compact base64 tensors by default: same bytes, same hashes, far cheaper than decimal floats.
       body.encoding ??= 'base64'
       const timeoutMs = p.timeoutMs ?? transport.timeoutMs
-      const answer = await requestJson<InferenceResult | PendingProof>(transport, '/v1/infer', { body, timeoutMs: timeoutMs + 5_000 })
+      const typed = binary === false ? null : typedInputs(body.input)
+      if (binary === true && typed === null) {
+        throw new VerityError('BAD_REQUEST', 'binary: every input must name its dtype (a typed Tensor or {dtype, shape, data | base64}); nested arrays take theirs from the model, so send them as JSON.')
+      }
+      const answer = typed === null
+        ? await requestJson<InferenceResult | PendingProof>(transport, '/v1/infer', { body, timeoutMs: timeoutMs + 5_000 })
+        : await inferBinary(body, typed, timeoutMs + 5_000)
       // A ZKML proof still running: poll for it (up to the timeout).
       const result = 'status' in answer && answer.status === 'pending' ? await waitForProof(answer.id, timeoutMs) : answer as InferenceResult
       const expectedModel = parseModelCid(p.model)
