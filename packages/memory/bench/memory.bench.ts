@@ -175,6 +175,14 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
     }
     const enc = summarize(await sample(() => encoder.embed([queries[qi++ % queries.length]!]), 100))
     rows.push(['  of which: query embedding alone (USE-lite on ONNX, worker thread)', enc.p50, enc.p95, enc.p99, ''])
+    // The same queries on the TF.js original at the same point (large heap, warm store), for comparison.
+    const tfjsEncoder = createSentenceEncoder({ backend: 'tfjs', cacheSize: 0 })
+    try {
+      const tfjs = summarize(await sample(() => tfjsEncoder.embed([queries[qi++ % queries.length]!]), 100))
+      rows.push(['  (the same on the TF.js original, for comparison)', tfjs.p50, tfjs.p95, tfjs.p99, ''])
+    } finally {
+      await tfjsEncoder.close?.()
+    }
     const hashingSearch = summarize(await sample(() => service.search({ user_id: 'big', query: queries[qi++ % queries.length]!, limit: 10 }), 100))
     rows.push(['  search with a hashing query vector (no model) [in-process index]', hashingSearch.p50, hashingSearch.p95, hashingSearch.p99, ''])
     for (let u = 0, left = total - perUser; left > 0; u++) {
