@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module'
 import type { InferenceSession } from 'onnxruntime-node'
+import { VerityError } from '@verity/protocol'
 import { buildUseLiteOnnx, readUseLiteFiles, tokenGrid, USE_LITE_DIMENSIONS, USE_LITE_INPUT, USE_LITE_OUTPUT } from './useLiteOnnx.ts'
 import { createSentencePieceTokenizer } from './sentencePiece.ts'
 
@@ -57,7 +58,13 @@ export async function loadSentenceEncoderModel(backend: SentenceEncoderBackend =
 }
 
 async function loadOnnxModel(): Promise<SentenceEncoderModel> {
-  const { default: ort } = await import('onnxruntime-node')
+  const ort = await import('onnxruntime-node').then(
+    (m) => m.default,
+    (error: unknown) => {
+      // The message carries the hint too: from the worker thread only the text reaches the caller.
+      throw new VerityError('INTERNAL', `onnxruntime-node does not load (${(error as Error).message}); reinstall the dependencies (npm ci) or pass backend: 'tfjs' to createSentenceEncoder`, { cause: error })
+    },
+  )
   const files = readUseLiteFiles()
   const tokenizer = createSentencePieceTokenizer(files.vocabulary)
   const session = await ort.InferenceSession.create(buildUseLiteOnnx(files), structuredClone(SENTENCE_ENCODER_SESSION_OPTIONS) as InferenceSession.SessionOptions)

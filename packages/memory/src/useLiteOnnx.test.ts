@@ -136,6 +136,13 @@ test('ONNX vectors equal the TensorFlow.js vectors, one text at a time and in ba
   console.log(`ONNX vs TF.js over ${TEXTS.length} texts: 1 - min cosine ${(1 - worstCosine).toExponential(2)}, max component difference ${worstComponent.toExponential(2)}; batched vs single max difference ${worstBatched.toExponential(2)}`)
 })
 
+test('two sessions give bitwise-identical vectors (fixed thread count and optimization level)', async () => {
+  const texts = TEXTS.slice(15, 25)
+  const [a, b] = await Promise.all([loadSentenceEncoderModel('onnx'), loadSentenceEncoderModel('onnx')])
+  const [x, y] = await Promise.all([a.embed(texts), b.embed(texts)])
+  x.forEach((v, i) => assert.deepEqual(v, y[i]))
+})
+
 test('a token grid pads with -1 and keeps the first 128 pieces', () => {
   const grid = tokenGrid([[5, 6], Array.from({ length: 200 }, (_, i) => 10 + i)])
   assert.deepEqual(grid.dims, [2, 128])
