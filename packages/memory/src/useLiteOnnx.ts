@@ -195,7 +195,7 @@ export function buildUseLiteOnnx(files: Pick<UseLiteFiles, 'weights'>): Uint8Arr
   const embeddingSize = embeddingTable.shape[1]!
   const embedded = op('Gather', [constant('embedding.table', embeddingTable.shape, embeddingTable.data), USE_LITE_INPUT], 'embedded', { axis: 0 })
   const timingTable = timingSignal(weight(GLOBAL_WEIGHTS.inverseTimescales, [1, embeddingSize / 2]).data as Float32Array, USE_LITE_MAX_TOKENS)
-  const time = op('Slice', [op('Shape', [USE_LITE_INPUT], 'input.shape'), 'axes.1', ints('two', [2])], 'input.time')
+  const time = op('Shape', [USE_LITE_INPUT], 'input.time', { start: 1, end: 2 })
   const timing = op('Slice', [constant('timing.table', [USE_LITE_MAX_TOKENS, embeddingSize], timingTable), ints('zero', [0]), time, 'axes.0'], 'timing')
   // The graph adds the embedding twice: AddTimingSignal returns embedding + timing, and the stack adds
   // that to its input again. Same order of additions, so the same rounding.
