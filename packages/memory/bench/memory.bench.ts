@@ -2,10 +2,10 @@
  * Speed and memory of the memory service (PGlite on disk, in process): add latency (the write path:
  * messages stored and a job queued; extraction excluded), ingest throughput, and search latency with
  * 100,000 memories for one user and 1,000,000 across users (quick: 10,000 and 100,000), each query
- * embedded by the real Universal Sentence Encoder lite (worker thread, query cache off, every query
- * fresh). The background memories are bulk-loaded with SQL; their 512-d vectors come from the hashing
- * embedder (what is scanned costs the same whatever produced it; embedding 100,000 texts with the
- * model would take minutes). RSS and JS heap are reported for the 100k user and the 1M rows.
+ * embedded by the real Universal Sentence Encoder lite (ONNX on onnxruntime, worker thread, query
+ * cache off, every query fresh), and that encoder against its TensorFlow.js original. The background
+ * memories are bulk-loaded with SQL; their 512-d vectors come from the hashing embedder (what is
+ * scanned costs the same whatever produced it). RSS and JS heap are reported for the 100k user and the 1M rows.
  */
 import { performance } from 'node:perf_hooks'
 import { generatePrivateKey } from '@verity/protocol'
@@ -64,6 +64,42 @@ async function bulkLoad(store: MemoryStore, user: string, count: number, embed: 
   }
 }
 
+/**
+ * The query encoder on its two backends, side by side in one process before the store fills: query
+ * latency through the worker thread (cache off, every query fresh), batch-of-32 throughput (what
+ * extraction and re-embedding use) and the first call, which loads (and for ONNX converts) the model.
+ */
+async function encoderBackends(ctx: BenchContext, queries: readonly string[]): Promise<void> {
+  const batchTexts = Array.from({ length: 32 * 20 }, (_, i) => sentence(100_000 + i))
+  const results = []
+  for (const backend of ['tfjs', 'onnx'] as const) {
+    const encoder = createSentenceEncoder({ backend, cacheSize: 0 })
+    try {
+      const t0 = performance.now()
+      await encoder.embed(['warm-up'])
+      const firstCallS = (performance.now() - t0) / 1000
+      let qi = 0
+      const query = summarize(await sample(() => encoder.embed([queries[qi++ % queries.length]!]), ctx.quick ? 100 : 300))
+      const batches = ctx.quick ? 5 : 20
+      let bi = 0
+      const batch = summarize(await sample(() => encoder.embed(batchTexts.slice((bi % 20) * 32, (bi++ % 20) * 32 + 32)), batches, 2))
+      results.push({ firstCallS, query, batch })
+    } finally {
+      await encoder.close?.()
+    }
+  }
+  const [tfjs, onnx] = results as [(typeof results)[number], (typeof results)[number]]
+  const row = (label: string, a: number, b: number, higherIsBetter = false) => [label, a, b, `${(higherIsBetter ? b / a : a / b).toFixed(1)}×`]
+  ctx.printTable('USE-lite query encoder, TF.js (WASM + SIMD) vs ONNX (onnxruntime, 1 thread), worker thread, same vectors', ['measure', 'TF.js', 'ONNX', 'speed-up'], [
+    row('query embedding p50 (ms)', tfjs.query.p50, onnx.query.p50),
+    row('query embedding p95 (ms)', tfjs.query.p95, onnx.query.p95),
+    row('query embedding p99 (ms)', tfjs.query.p99, onnx.query.p99),
+    row('batch of 32 sentences, p50 (ms)', tfjs.batch.p50, onnx.batch.p50),
+    row('batch of 32 sentences, throughput (texts/s)', 32_000 / tfjs.batch.p50, 32_000 / onnx.batch.p50, true),
+    row('first call, model load (+ ONNX conversion) (s)', tfjs.firstCallS, onnx.firstCallS),
+  ])
+}
+
 export default async function memoryBench(ctx: BenchContext): Promise<void> {
   const perUser = ctx.quick ? 10_000 : 100_000
   const total = ctx.quick ? 100_000 : 1_000_000
@@ -85,7 +121,10 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
   const mib = (n: number) => n / 2 ** 20
   const mem = () => `${mib(process.memoryUsage().rss).toFixed(0)} MiB rss`
   const memoryRows: (string | number)[][] = []
+  // Fresh queries: 4 words of a stored memory plus a serial number, so no two are alike.
+  const queries = Array.from({ length: 400 }, (_, i) => `${sentence(i * 397).split(' ').slice(3, 7).join(' ')} ${i}`)
   try {
+    await encoderBackends(ctx, queries)
     // add: the write path of POST /v1/memories (3 messages per call, as a chat turn pair plus context)
     let seq = 0
     const addOnce = () => service.add({ user_id: 'writer', messages: Array.from({ length: 3 }, () => ({ id: `w${seq++}`, role: 'user', content: sentence(seq) })) })
@@ -118,8 +157,6 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
       await store.query(`CREATE INDEX ${hnsw} ON memory_vectors_512 USING hnsw (embedding vector_ip_ops)`)
       throughput.push([`pgvector HNSW index build, ${perUser.toLocaleString('en')} vectors (s)`, (performance.now() - b0) / 1000])
     }
-    // Fresh queries: 4 words of a stored memory plus a serial number, so no two are alike.
-    const queries = Array.from({ length: 400 }, (_, i) => `${sentence(i * 397).split(' ').slice(3, 7).join(' ')} ${i}`)
     let qi = 0
     const searchRow = async (name: string, searcher: (typeof searchers)[number]['service'], label: string) => {
       const s = summarize(await sample(() => searcher.search({ user_id: 'big', query: queries[qi++ % queries.length]!, limit: 10 }), ctx.quick ? 100 : 200))
@@ -137,7 +174,15 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
       await searchRow(name, searcher, `search, ${perUser.toLocaleString('en')} memories, USE-lite query embedding`)
     }
     const enc = summarize(await sample(() => encoder.embed([queries[qi++ % queries.length]!]), 100))
-    rows.push(['  of which: query embedding alone (USE-lite, worker thread)', enc.p50, enc.p95, enc.p99, ''])
+    rows.push(['  of which: query embedding alone (USE-lite on ONNX, worker thread)', enc.p50, enc.p95, enc.p99, ''])
+    // The same queries on the TF.js original at the same point (large heap, warm store), for comparison.
+    const tfjsEncoder = createSentenceEncoder({ backend: 'tfjs', cacheSize: 0 })
+    try {
+      const tfjs = summarize(await sample(() => tfjsEncoder.embed([queries[qi++ % queries.length]!]), 100))
+      rows.push(['  (the same on the TF.js original, for comparison)', tfjs.p50, tfjs.p95, tfjs.p99, ''])
+    } finally {
+      await tfjsEncoder.close?.()
+    }
     const hashingSearch = summarize(await sample(() => service.search({ user_id: 'big', query: queries[qi++ % queries.length]!, limit: 10 }), 100))
     rows.push(['  search with a hashing query vector (no model) [in-process index]', hashingSearch.p50, hashingSearch.p95, hashingSearch.p99, ''])
     for (let u = 0, left = total - perUser; left > 0; u++) {

@@ -12,6 +12,19 @@ test('the sentence encoder runs offline from the npm package and places paraphra
   assert.ok(dot(a!, b!) > dot(a!, c!) + 0.1, `${dot(a!, b!)} vs ${dot(a!, c!)}`)
 })
 
+test('the default (ONNX) sentence encoder gives the TF.js backend\'s vectors through the worker thread', async () => {
+  const texts = ['where did I park the car?', 'My sister moved to Porto last spring.']
+  const onnx = createSentenceEncoder()
+  const tfjs = createSentenceEncoder({ backend: 'tfjs' })
+  try {
+    const [a, b] = await Promise.all([onnx.embed(texts), tfjs.embed(texts)])
+    assert.equal(onnx.id, tfjs.id)
+    a.forEach((v, i) => assert.ok(dot(v, b[i]!) > 1 - 1e-6, `cosine ${dot(v, b[i]!)}`))
+  } finally {
+    await Promise.all([onnx.close?.(), tfjs.close?.()])
+  }
+})
+
 test('the hashing embedder is deterministic and unit length', async () => {
   const e = createHashingEmbedder(64)
   const [x] = await e.embed(['hello world'])

@@ -69,6 +69,12 @@ export function int64Tensor(name: string, dims: number[], values: ArrayLike<numb
   return onnx.TensorProto.create({ name, dims, dataType: 7, rawData: new Uint8Array(data.buffer) })
 }
 
+/** An int32 initializer (token ids, int32 comparisons). */
+export function int32Tensor(name: string, dims: number[], values: ArrayLike<number>): TensorProto {
+  const data = Int32Array.from(values as ArrayLike<number>)
+  return onnx.TensorProto.create({ name, dims, dataType: 6, rawData: new Uint8Array(data.buffer) })
+}
+
 /** Serializes a model (ir_version 8, default opset 13). */
 export function buildModel(p: BuildModelParameters): Uint8Array {
   const model = onnx.ModelProto.create({
