@@ -1,5 +1,6 @@
 /**
  * The HTTP path vs raw onnxruntime-node, side by side in one run: the same models, the same inputs,
+ * sent as JSON (base64 tensors) and as binary messages (VRB1),
  * concurrency 1 and 8. The node runs as a separate process (as in production), seeded with the
  * sample models; the raw baseline runs InferenceSession.run in this process with the runtime's
  * session options.
@@ -12,23 +13,28 @@ import { prepareInputs, SESSION_OPTIONS } from '@verity/runtime'
 import { describeModel } from '@verity/onnx'
 import { sampleModel } from '@verity/samples'
 import { createClient } from '@verity/sdk'
-import { tensorToJson, type Tensor } from '@verity/protocol'
+import { BINARY_MESSAGE_MEDIA_TYPE, decodeBinaryMessage, encodeBinaryMessage, tensorToJson, type Tensor } from '@verity/protocol'
 import { startNodeProcess } from './_nodeProcess.ts'
 
 const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)
 
 
 /** POST with node:http over kept-alive sockets: the HTTP path itself, without fetch's own overhead. */
-function poster(base: string, concurrency: number): (path: string, body: string) => Promise<void> {
+function poster(base: string, concurrency: number): (path: string, body: string | Uint8Array) => Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   const { hostname, port } = new URL(base)
   return (path, body) => new Promise<void>((resolve, reject) => {
-    const req = httpRequest({ agent, hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const binary = typeof body !== 'string'
+    const headers = { 'content-type': binary ? BINARY_MESSAGE_MEDIA_TYPE : 'application/json', 'content-length': binary ? body.byteLength : Buffer.byteLength(body) }
+    const req = httpRequest({ agent, hostname, port, path, method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(Buffer.concat(chunks).toString()))
-        JSON.parse(Buffer.concat(chunks).toString())
+        const answer = Buffer.concat(chunks)
+        if (res.statusCode !== 200) return reject(new Error(answer.toString()))
+        // Read the answer as a client must: the tensors decoded, not just the bytes received.
+        if (binary) decodeBinaryMessage(answer)
+        else JSON.parse(answer.toString())
         resolve()
       })
       res.on('error', reject)
@@ -54,26 +60,30 @@ export default async function run(ctx: BenchContext): Promise<void> {
       const ref = `${sample.repo}@${sample.release}`
       const compactInput = Object.fromEntries(Object.entries(typed).map(([k, t]) => [k, tensorToJson(t, 'base64')]))
       const body = JSON.stringify({ model: ref, input: compactInput, encoding: 'base64' })
+      const binaryBody = encodeBinaryMessage({ model: ref }, typed)
       for (const concurrency of [1, 8]) {
         ctx.progress(`${repo} concurrency ${concurrency}`)
         await load(() => session.run(feeds), 10, 1)
         const post = poster(node.url, concurrency)
         const http1 = () => post('/v1/infer', body)
+        const binary1 = () => post('/v1/infer', binaryBody)
         await load(http1, 10, concurrency)
+        await load(binary1, 10, concurrency)
         // Interleaved rounds: a change in machine load hits every path alike.
         const raw = { latencies: [] as number[], throughput: 0 }
         const http = { latencies: [] as number[], throughput: 0 }
+        const binary = { latencies: [] as number[], throughput: 0 }
         const sdk = { latencies: [] as number[], throughput: 0 }
         const rounds = 4
         for (let round = 0; round < rounds; round++) {
-          for (const [into, fn] of [[raw, () => session.run(feeds)], [http, http1], [sdk, () => client.infer({ model: ref, input: compactInput })]] as const) {
+          for (const [into, fn] of [[raw, () => session.run(feeds)], [http, http1], [binary, binary1], [sdk, () => client.infer({ model: ref, input: compactInput })]] as const) {
             const m = await load(fn, Math.ceil(total / rounds), concurrency)
             into.latencies.push(...m.latencies)
             into.throughput += m.throughput / rounds
           }
         }
         const r = summarize(raw.latencies)
-        for (const [label, m] of [['raw onnxruntime (in-process)', raw], ['node HTTP (base64 tensors, keep-alive)', http], ['node HTTP + SDK verification', sdk]] as const) {
+        for (const [label, m] of [['raw onnxruntime (in-process)', raw], ['node HTTP (JSON, base64 tensors)', http], ['node HTTP (binary tensors)', binary], ['node HTTP binary + SDK verification', sdk]] as const) {
           const s = summarize(m.latencies)
           rows.push([repo, concurrency, label, s.p50, s.p95, m.throughput, label.startsWith('raw') ? '—' : `${(((s.p50 - r.p50) / r.p50) * 100).toFixed(1)}%`])
         }
