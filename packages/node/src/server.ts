@@ -316,7 +316,13 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
         options: parameters.network, key, database, url, log: app.log, hooks: crashHooks(fault),
         measurement: attestor ? (await attestor.current()).measurement : undefined,
       })
-      closers.push(() => agent!.close())
+      // The shutdown settlement must see every answered receipt: stop taking requests, commit the
+      // receipts still waiting for their group, then settle.
+      closers.push(async () => {
+        await app.close()
+        await receipts.flush()
+        await agent!.close()
+      })
     }
     app.log.info({ address: key.address, keyCreated: key.created, dataDir: config.dataDir, database: database.kind }, 'verity node listening')
     return {
