@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { parseAbiItem } from 'viem'
 import { getBatch, getNode, type VerityClient as ChainClient } from '@verity/chain'
 import { buildMlp } from '@verity/onnx'
-import { cidForBytes, merkleLeaf, merkleRoot, receiptDigest, type Hex, type InclusionResponse } from '@verity/protocol'
+import { cidForBytes, merkleLeaf, merkleRoot, receiptDigest, type Hex, type InclusionResponse, type NetworkResponse } from '@verity/protocol'
 import { createClient, VerificationError } from '@verity/sdk'
 import { createNetworkClient, QuorumDisagreementError, type NetworkNodeInfo } from '@verity/sdk/network'
 import { startLocalNetwork, type LocalNetwork } from './index.ts'
@@ -64,6 +64,15 @@ test('the nodes are registered, staked and active; network.json says where every
   assert.equal(health.network?.active, true)
   assert.equal(health.network?.chainId, net.chainId)
   assert.deepEqual(health.modes, ['VANILLA', 'QUORUM', 'ZKML'])
+  // GET /v1/network on a chain node: itself first, then the registry's other active nodes.
+  const view = (await (await fetch(`${net.nodes[0]!.url}/v1/network`)).json()) as NetworkResponse
+  assert.deepEqual(view.registry, { chainId: net.chainId, address: net.deployment.nodeRegistry })
+  assert.deepEqual(view.nodes.map((n) => [n.address, n.self]), net.nodes.map((n, i) => [n.address, i === 0]))
+  for (const n of view.nodes) {
+    assert.equal(n.stake, String(net.deployment.parameters.minStake))
+    assert.ok(n.heartbeatAgeSeconds !== undefined && n.heartbeatAgeSeconds < 120, `${n.address} heartbeat age ${n.heartbeatAgeSeconds}`)
+  }
+  assert.equal(view.nodes[1]!.endpoint, net.nodes[1]!.url)
 })
 
 test('QUORUM k=3: three registered nodes sign the same output; verify passes, then on chain after settlement', async () => {

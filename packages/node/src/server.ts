@@ -264,7 +264,8 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       maxInputBytes: config.maxInputBytes,
       logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'], ...(parameters.logStream ? { stream: parameters.logStream } : {}) },
       stats: { receiptsPerMinute: (q) => receipts.stats(q), receiptCount: () => receipts.count() },
-      ...(parameters.networkView ? { network: parameters.networkView } : {}),
+      // Other nodes: as given, else the chain registry's active nodes once the network agent runs.
+      network: parameters.networkView ?? { knownNodes: async () => (agent ? agent.knownNodes() : { nodes: [] }) },
       ...(memory ? { memory: { service: memory.service, auth: memory.auth } } : {}),
       explorerDir: parameters.explorerDir === undefined ? (process.env.VERITY_EXPLORER_DIR ?? defaultExplorerDir) : parameters.explorerDir,
       ...(parameters.network ? { explorerChain: { rpcUrl: parameters.network.rpcUrl, chainId: parameters.network.deployment.chainId, nodeRegistry: parameters.network.deployment.nodeRegistry, settlement: parameters.network.deployment.settlement, deployedAtBlock: parameters.network.deployment.deployedAtBlock } } : {}),

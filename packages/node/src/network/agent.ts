@@ -8,7 +8,7 @@ import {
   createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, settleReceipt, type VerityClient, type VerityDeployment,
 } from '@verity/chain'
 import { zeroHash } from 'viem'
-import { sameAddress, type Hex, type InclusionResponse, type NodeNetworkStatus, type Receipt } from '@verity/protocol'
+import { sameAddress, type Hex, type InclusionResponse, type NetworkResponse, type NodeNetworkStatus, type Receipt } from '@verity/protocol'
 import type { Database } from '@verity/db'
 import type { NodeKey } from '../key.ts'
 import { createSettlementQueue, type SettlementHooks, type SettleReturnType } from './settlement.ts'
@@ -40,6 +40,8 @@ export type NetworkAgent = {
   settleReceipt(receipt: Receipt, signature: Hex): Promise<{ tx: Hex }>
   /** Base URLs of other active nodes (and configured peers). */
   peers(): Promise<string[]>
+  /** The registry and its active nodes, for GET /v1/network (read at most every 5 s). */
+  knownNodes(): Promise<NetworkResponse>
   /**
    * Milliseconds for receipt timestamps: the wall clock, or the chain's clock when that runs ahead
    * (a local chain mining many blocks a second does), so a receipt is never dated before the
@@ -158,8 +160,27 @@ export async function startNetworkAgent(p: {
     return urls
   }
 
+  let knownCache: { at: number; value: Promise<NetworkResponse> } | null = null
+  const knownNodes = (): Promise<NetworkResponse> => {
+    if (knownCache !== null && Date.now() - knownCache.at < 5_000) return knownCache.value
+    const value = getActiveNodes(client).then((nodes) => {
+      const nowSeconds = Math.floor((Date.now() + chainAheadMs) / 1000)
+      return {
+        registry: { chainId, address: options.deployment.nodeRegistry },
+        nodes: nodes.map((n) => ({
+          address: n.signer, self: false, endpoint: n.endpoint, chainId, stake: n.stake.toString(), heartbeatAgeSeconds: Math.max(0, nowSeconds - n.lastHeartbeat),
+        })),
+      }
+    })
+    // A failed read is not cached: the next request asks the chain again.
+    value.catch(() => { knownCache = null })
+    knownCache = { at: Date.now(), value }
+    return value
+  }
+
   return {
     client,
+    knownNodes,
     async status() {
       const node = await getNode(client, { signer: key.address }).catch(() => null)
       return {
