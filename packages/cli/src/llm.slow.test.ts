@@ -7,22 +7,19 @@
  */
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createVerityClient, getBatch, isReceiptSettled, verifyInclusion } from '@verity/chain'
 import { chunk, completion, startScriptedUpstream, type ScriptedUpstream } from '@verity/llm-gateway/testing'
 import { receiptDigest, type InclusionResponse, type LlmResultJson, type Receipt } from '@verity/protocol'
 import { readNetworkFile } from '@verity/network/file'
-import { runVerity } from './testing.ts'
+import { runVerity, startVerityUp, type VerityUp } from './testing.ts'
 
-const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'verity-cli-llm-'))
 const KEY = 'sk-cli-test-SECRET-777'
 let upstream: ScriptedUpstream
-let up: ChildProcess | null = null
+let up: VerityUp | null = null
 let env: NodeJS.ProcessEnv
 
 before(async () => {
@@ -31,11 +28,7 @@ before(async () => {
   for (const k of ['VERITY_NODE', 'VERITY_CHAIN', 'VERITY_NETWORK', 'VERITY_TEE'] as const) delete env[k]
 })
 after(async () => {
-  if (up && up.exitCode === null && up.signalCode === null) {
-    const exited = new Promise((r) => up!.once('exit', r))
-    process.kill(-up.pid!, 'SIGINT')
-    await exited
-  }
+  await up?.stop()
   await upstream?.close()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -48,19 +41,7 @@ const words = (...pieces: string[]) => ({ sse: [chunk({ role: 'assistant', conte
 const net = ['--model', 'local/tiny-llm']
 
 test('verity up with dev TEE nodes → chat and complete, whole and streamed, all verified; tampering fails verify; settlement modes on chain', async () => {
-  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--nodes', '2', '--samples', 'verity/tiny-mlp', '--settle-interval', '1500', '--tee', 'dev', '--llm-provider', `local=${upstream.baseUrl}`], {
-    cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-  })
-  up = child
-  let upOut = ''
-  let upErr = ''
-  child.stdout!.on('data', (d) => { upOut += d })
-  child.stderr!.on('data', (d) => { upErr += d })
-  const deadline = Date.now() + 150_000
-  while (!upOut.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) assert.fail(`verity up did not come up: ${upErr}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  up = await startVerityUp(['--port', '0', '--nodes', '2', '--samples', 'verity/tiny-mlp', '--settle-interval', '1500', '--tee', 'dev', '--llm-provider', `local=${upstream.baseUrl}`], { cwd: dir, env })
 
   // Chat, whole: the answer, then the verification summary with the attestation.
   upstream.push({ json: completion('Four.') })

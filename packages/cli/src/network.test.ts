@@ -5,53 +5,27 @@
  */
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { runVerity } from './testing.ts'
+import { runVerity, startVerityUp, type VerityUp } from './testing.ts'
 
-const bin = fileURLToPath(new URL('../bin/verity.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'verity-cli-network-'))
 const env = { ...process.env, NO_COLOR: '1', VERITY_LOG_LEVEL: 'warn', VERITY_NODE: '', VERITY_CHAIN: '', VERITY_NETWORK: '' }
 for (const k of ['VERITY_NODE', 'VERITY_CHAIN', 'VERITY_NETWORK'] as const) delete env[k]
-const running: ChildProcess[] = []
+const running: VerityUp[] = []
 
 after(async () => {
-  for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGINT')
-      await new Promise((r) => child.once('exit', r))
-    }
-  }
+  for (const up of running) await up.stop()
   rmSync(dir, { recursive: true, force: true })
 })
 
 const verity = (args: string[]) => runVerity(args, { cwd: dir, env })
 
-/** Starts `verity up` in its own process group, as a terminal runs it. */
-async function up(settleIntervalMs: number): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
-  const args = [bin, 'up', '--port', '0', '--settle-interval', String(settleIntervalMs), '--samples', 'verity/tiny-mlp']
-  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  running.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => { stdout += d })
-  child.stderr!.on('data', (d) => { stderr += d })
-  const deadline = Date.now() + 150_000
-  while (!stdout.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) assert.fail(`verity up did not come up: ${stderr}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  return { child, stdout: () => stdout, stderr: () => stderr }
-}
-
-/** Ctrl-C in a terminal: SIGINT to the whole foreground process group. */
-async function ctrlC(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  process.kill(-child.pid!, 'SIGINT')
-  return exited
+async function up(settleIntervalMs: number): Promise<VerityUp> {
+  const started = await startVerityUp(['--port', '0', '--settle-interval', String(settleIntervalMs), '--samples', 'verity/tiny-mlp'], { cwd: dir, env })
+  running.push(started)
+  return started
 }
 
 /** 'settlement batch posted' entries in each node's log. */
@@ -94,7 +68,7 @@ test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C settl
   assert.match(onchain.stdout, /✔\s+registry\s+On chain 31337, all 3 signers were registered, unslashed nodes/)
   assert.match(onchain.stdout, /✔\s+on chain\s+All 3 receipts are settled on chain 31337/)
 
-  assert.equal(await ctrlC(first.child), 0)
+  assert.equal(await first.ctrlC(), 0)
 
   // Second life with no timed settlement: only the shutdown settles.
   const second = await up(3_600_000)
@@ -112,6 +86,6 @@ test('verity up → infer --mode quorum --k 3 → verify --onchain; Ctrl-C settl
   assert.equal(unsettled.code, 1)
   assert.match(unsettled.stdout, /✘\s+on chain\s+Settlement on chain not proven: .*not settled yet/)
   const before = postedBatches()
-  assert.equal(await ctrlC(second.child), 0)
+  assert.equal(await second.ctrlC(), 0)
   assert.deepEqual(postedBatches(), before.map((n) => n + 1), 'each node posted one batch while shutting down')
 })
