@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module'
 import type { InferenceSession } from 'onnxruntime-node'
 import { VerityError } from '@verity/protocol'
+import { SESSION_OPTIONS } from '@verity/runtime/determinism'
 import { buildUseLiteOnnx, readUseLiteFiles, tokenGrid, USE_LITE_DIMENSIONS, USE_LITE_INPUT, USE_LITE_OUTPUT } from './useLiteOnnx.ts'
 import { createSentencePieceTokenizer } from './sentencePiece.ts'
 
@@ -24,33 +25,16 @@ export type SentenceEncoderModel = {
 }
 
 /**
- * onnxruntime session options, chosen like @verity/runtime's SESSION_OPTIONS (see its determinism.ts)
- * so a query's vector is a function of the text, the onnxruntime version and the CPU instruction set:
- *
- * - one intra-op thread, sequential execution: the float summation order does not depend on the
- *   machine's core count, and the model leaves the other core(s) to the node's event loop and
- *   database. A query is ~0.5 ms of arithmetic: threads would cost more in hand-offs than they save.
- * - graphOptimizationLevel 'all': a fixed level, so the executed graph depends only on the model and
- *   the onnxruntime version.
- * - subnormals kept (no flush-to-zero: the flag is per thread and would leak into later sessions)
- *   and no spinning threads.
- * The memory arena stays on (unlike the runtime's many cached sessions, this is one long-lived
- * session): reused buffers only hold intermediates every run overwrites before reading.
+ * @verity/runtime's SESSION_OPTIONS (see its determinism.ts: one thread, fixed optimisation level,
+ * subnormals kept, no spinning), so a query's vector is a function of the text, the onnxruntime
+ * version and the CPU instruction set, and the model leaves the other core(s) to the node. The memory
+ * arena stays on (unlike the runtime's many cached sessions, this is one long-lived session): reused
+ * buffers only hold intermediates every run overwrites before reading.
  */
 export const SENTENCE_ENCODER_SESSION_OPTIONS: Readonly<InferenceSession.SessionOptions> = Object.freeze({
-  executionProviders: ['cpu'],
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  logSeverityLevel: 3,
-  extra: {
-    session: {
-      set_denormal_as_zero: '0',
-      intra_op: { allow_spinning: '0' },
-      inter_op: { allow_spinning: '0' },
-    },
-  },
+  ...SESSION_OPTIONS,
+  enableCpuMemArena: true,
+  enableMemPattern: true,
 })
 
 export async function loadSentenceEncoderModel(backend: SentenceEncoderBackend = 'onnx'): Promise<SentenceEncoderModel> {
