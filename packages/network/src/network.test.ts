@@ -245,6 +245,28 @@ test('a node killed mid-batch settles its receipts exactly once after restarts',
   assert.equal(health.network?.settlement.pendingReceipts, 0)
 })
 
+test('an individual settlement that fails falls back to the next Merkle batch: the receipt is still settled', async () => {
+  const node = await net.startNode(6, { ...faultEnv('individual-settlement-fails'), VERITY_SETTLE_INTERVAL_MS: '1500' })
+  try {
+    const result = await createClient({ url: node.url }).infer({ model, input, settlement: 'individual' })
+    assert.equal(result.settlement?.mode, 'individual')
+    assert.ok(result.settlement && 'status' in result.settlement && result.settlement.status === 'failed')
+    assert.equal(result.settlement.fallback, 'batch')
+    const id = result.verification.receiptId
+    const deadline = Date.now() + 60_000
+    let inclusion: InclusionResponse
+    do {
+      await new Promise((r) => setTimeout(r, 500))
+      inclusion = (await (await fetch(`${node.url}/v1/receipts/${id}/inclusion`)).json()) as InclusionResponse
+    } while (!inclusion.settled && Date.now() < deadline)
+    assert.equal(inclusion.settled, true, JSON.stringify(inclusion))
+    assert.ok(await getBatch(client().chain, { root: inclusion.root! }))
+  } finally {
+    node.process.kill('SIGTERM')
+    await node.exited
+  }
+})
+
 test('another operator joins the running chain (chain + deployment given) and is discovered', async () => {
   const joined = await startLocalNetwork({
     dataDir: join(dir, 'joiner'), nodes: 1, chain: { rpcUrl: net.rpcUrl, deploymentPath: net.deploymentPath }, samples: ['verity/tiny-mlp'], workers: 1, logLevel: 'warn',

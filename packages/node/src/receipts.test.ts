@@ -124,6 +124,23 @@ for (const backend of await testDatabases()) {
       await database.close()
     })
 
+    test('setSettlement changes how a receipt is settled, before and after its commit', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000 })
+      const settlementOf = async (id: string) => (await database.db.withTables<{ node_receipts: { id: string; settlement: string | null } }>()
+        .selectFrom('node_receipts').select('settlement').where('id', '=', id).executeTakeFirstOrThrow()).settlement
+      const waiting = { ...result(), settlement: 'individual' as const }
+      await store.save(waiting)
+      await store.setSettlement(waiting.id, 'batch')
+      assert.equal(await settlementOf(waiting.id), 'batch', 'changed while it waited for its group')
+      const committed = { ...result(), settlement: 'individual' as const }
+      await store.save(committed)
+      await store.flush()
+      await store.setSettlement(committed.id, 'batch')
+      assert.equal(await settlementOf(committed.id), 'batch')
+      await database.close()
+    })
+
     test('a group that cannot commit is reported with its receipt ids (nobody is left waiting)', async () => {
       const database = await t.open()
       const errors: Array<{ error: unknown; ids: string[] }> = []

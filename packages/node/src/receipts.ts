@@ -192,6 +192,14 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     save(entry: ReceiptEntry): Promise<void> {
       return enqueue({ ...entry, createdAt: new Date() })
     },
+    /** Changes how a stored receipt is settled (e.g. an individual settlement that failed falls back to 'batch'). */
+    async setSettlement(id: Hex, settlement: LlmSettlementMode): Promise<void> {
+      const fresh = uncommitted.get(id)
+      if (fresh !== undefined) fresh.settlement = settlement
+      // Also in the table: the entry may be committing right now, or already be there.
+      await flushAll()
+      await db.updateTable('node_receipts').set({ settlement }).where('id', '=', id).execute()
+    },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */
     flush: flushAll,
     async get(id: Hex): Promise<StoredReceipt> {

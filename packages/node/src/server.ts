@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
+import { parseModelRef, receiptDigest, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { runInference } from './inference.ts'
@@ -249,14 +249,19 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       resolveModel, prepareInputs: prepare, run, saveReceipt: (entry) => receipts.save(entry), defaultTimeoutMs: config.inferTimeoutMs, now,
     })
     closers.push(() => zkml.close())
-    /** The settlement a request asked for; individual settles now (a failure is reported, the receipt stays stored). */
+    /**
+     * The settlement a request asked for. Individual settles now; when that fails the receipt joins
+     * the node's next Merkle batch instead (it is never left unsettled), and the answer says both.
+     */
     const settleAsAsked = async (mode: LlmSettlementMode, receipt: Receipt, signature: Hex): Promise<LlmSettlementJson> => {
       if (mode !== 'individual') return { mode }
       try {
+        if (fault?.kind === 'individual-settlement-fails') throw new Error('test fault: individual settlement fails')
         return { mode, status: 'settled', tx: (await agent!.settleReceipt(receipt, signature)).tx }
       } catch (error) {
-        app.log.warn({ err: error }, 'individual settlement failed')
-        return { mode, status: 'failed', error: (error as Error).message.split('\n')[0]! }
+        app.log.warn({ err: error }, 'individual settlement failed; the receipt goes into the next batch')
+        await receipts.setSettlement(receiptDigest(receipt), 'batch')
+        return { mode, status: 'failed', error: (error as Error).message.split('\n')[0]!, fallback: 'batch' }
       }
     }
     const app = await buildApp({

@@ -160,7 +160,8 @@ export type LlmRequestOptions = {
 export type LlmSettlementJson =
   | { mode: 'private' | 'batch' }
   | { mode: 'individual'; status: 'settled'; tx: Hex }
-  | { mode: 'individual'; status: 'failed'; error: string }
+  /** `fallback: 'batch'`: the receipt went into the node's next Merkle batch instead. */
+  | { mode: 'individual'; status: 'failed'; error: string; fallback?: 'batch' }
 
 /**
  * The attestation a TEE receipt's proofHash names: `digest` = attestationDigest(evidence) (@verity/tee),

@@ -123,7 +123,7 @@ export function printSummary(result: LlmResultJson, checks: CheckOutcome[]): voi
   if (v?.attestation) out(color.dim(`  attestation ${v.attestation.provider}, measurement ${v.attestation.measurement}, digest ${v.attestation.digest}`))
   if (v?.settlement) {
     const s = v.settlement
-    out(color.dim(`  settlement ${s.mode}${'status' in s ? (s.status === 'settled' ? ` (settled alone, tx ${s.tx})` : ` (FAILED: ${s.error})`) : s.mode === 'batch' ? ' (in the node\'s next Merkle batch)' : ' (kept by the node, never posted)'}`))
+    out(color.dim(`  settlement ${s.mode}${'status' in s ? (s.status === 'settled' ? ` (settled alone, tx ${s.tx})` : ` (FAILED: ${s.error}${'fallback' in s && s.fallback ? '; in the node\'s next Merkle batch instead' : ''})`) : s.mode === 'batch' ? ' (in the node\'s next Merkle batch)' : ' (kept by the node, never posted)'}`))
   }
 }
 

@@ -7,6 +7,7 @@ test('fault injection is refused unless the test flag is set, and unknown faults
   assert.equal(faultFromEnv({}), null)
   assert.throws(() => faultFromEnv({ VERITY_FAULT_INJECT: 'flip-output' }), (e: unknown) => e instanceof VerityError && /test-only setting and is refused/.test(e.message))
   assert.deepEqual(faultFromEnv({ VERITY_FAULT_INJECT: 'delay:250', VERITY_ALLOW_FAULT_INJECTION: '1' }), { kind: 'delay', ms: 250 })
+  assert.deepEqual(faultFromEnv({ VERITY_FAULT_INJECT: 'individual-settlement-fails', VERITY_ALLOW_FAULT_INJECTION: '1' }), { kind: 'individual-settlement-fails' })
   assert.throws(() => faultFromEnv({ VERITY_FAULT_INJECT: 'explode', VERITY_ALLOW_FAULT_INJECTION: '1' }), /not a known fault/)
 })
 
