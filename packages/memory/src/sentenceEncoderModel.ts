@@ -4,7 +4,7 @@
  *
  * - 'onnx' (default): the model converted at load time (useLiteOnnx.ts, ~0.1 s, in memory, from the
  *   npm package's files) and run by onnxruntime-node on the CPU: ~0.5 ms per short query.
- * - 'tfjs': the original TensorFlow.js graph on the WASM backend (~17 ms per query). Kept as the
+ * - 'tfjs': the original TensorFlow.js graph on the WASM backend (6–17 ms per query, by CPU). Kept as the
  *   reference the equivalence test and the benchmark compare against.
  *
  * Both produce the same vectors to within ~1e-6 per component (useLiteOnnx.test.ts), so they share

