@@ -124,6 +124,33 @@ for (const backend of await testDatabases()) {
       await database.close()
     })
 
+    test('TEE evidence is stored once per digest and served with every receipt that names it', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 10_000 })
+      const evidence = { kind: 'dev', document: 'e'.repeat(5_000) }
+      const digest = `0x${'ee'.repeat(32)}` as Hex
+      const tee = () => {
+        const base = result()
+        const receipt: Receipt = { ...base.receipt, mode: 'TEE', proofHash: digest }
+        return { ...base, id: receiptDigest(receipt), receipt, signature: signReceipt(receipt, key), proof: evidence }
+      }
+      const first = tee()
+      const second = tee()
+      await store.save(first)
+      await store.save(second)
+      assert.deepEqual((await store.get(first.id)).proof, evidence, 'readable before the commit')
+      await store.flush()
+      const third = tee()
+      await store.save(third)
+      await store.flush()
+      const again = await createReceiptStore(database)
+      for (const r of [first, second, third]) assert.deepEqual((await again.get(r.id)).proof, evidence, r.id)
+      const tables = database.db.withTables<{ node_evidence: { digest: string }; node_receipts: { id: string; proof: unknown } }>()
+      assert.deepEqual((await tables.selectFrom('node_evidence').select('digest').execute()).map((r) => r.digest), [digest])
+      assert.deepEqual((await tables.selectFrom('node_receipts').select('proof').where('id', '=', first.id).execute()).map((r) => r.proof), [null], 'no copy per receipt')
+      await database.close()
+    })
+
     test('setSettlement changes how a receipt is settled, before and after its commit', async () => {
       const database = await t.open()
       const store = await createReceiptStore(database, { groupCommitMs: 10_000 })

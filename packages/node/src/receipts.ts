@@ -24,6 +24,12 @@ type ReceiptTables = {
     proof: string | null
     created_at: Generated<Date | string>
   }
+  /** TEE attestation evidence, once per digest: thousands of receipts share one (the node re-attests every few minutes). */
+  node_evidence: {
+    digest: string
+    evidence: string
+    created_at: Generated<Date | string>
+  }
 }
 
 export const receiptMigrations: Migration[] = [
@@ -67,6 +73,18 @@ export const receiptMigrations: Migration[] = [
     name: '004-receipt-proof',
     up: async (db) => {
       await db.schema.alterTable('node_receipts').addColumn('proof', 'jsonb').execute()
+    },
+  },
+  {
+    // TEE receipts keep their attestation evidence here, once per digest (their receipt's proofHash),
+    // instead of a copy per receipt in node_receipts.proof (which keeps ZKML proofs, unique per receipt).
+    name: '005-shared-evidence',
+    up: async (db) => {
+      await db.schema.createTable('node_evidence')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('evidence', 'jsonb', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute()
     },
   },
 ]
@@ -128,13 +146,27 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     return text !== undefined && text.length <= KEEP_PROOF_UNDER ? text : null
   }
   type Row = Insertable<ReceiptTables['node_receipts']> & { id: string }
+  type Entry = ReceiptEntry & { createdAt: Date }
+  /** TEE evidence is shared by digest (the receipt's proofHash); other mode evidence stays with its receipt. */
+  const sharesEvidence = (e: Entry) => e.receipt.mode === 'TEE' && e.proof !== undefined && e.proof !== null
   // Built when the group commits, after the answer has left: encoding the tensors is off the request's path.
-  const rowOf = (e: ReceiptEntry & { createdAt: Date }): Row => ({
+  const rowOf = (e: Entry): Row => ({
     id: e.id, request_id: e.receipt.requestId, model_cid: e.model, mode: e.receipt.mode, signer: e.receipt.node,
     issued_at: e.receipt.timestamp, receipt: JSON.stringify(e.receipt), signature: e.signature, input: small(e.input), output: small(e.output),
-    latency_ms: e.latencyMs === undefined ? null : Math.round(e.latencyMs), settlement: e.settlement ?? null, proof: proofText(e.proof), created_at: e.createdAt,
+    latency_ms: e.latencyMs === undefined ? null : Math.round(e.latencyMs), settlement: e.settlement ?? null,
+    proof: sharesEvidence(e) ? null : proofText(e.proof), created_at: e.createdAt,
   })
-  type Entry = ReceiptEntry & { createdAt: Date }
+  /** Evidence digests known to be in node_evidence (bounded: a node re-attests every few minutes). */
+  const storedEvidence = new Set<string>()
+  const evidenceRows = (entries: Entry[]): Array<{ digest: string; evidence: string }> => {
+    const rows = new Map<string, string>()
+    for (const e of entries) {
+      if (!sharesEvidence(e) || storedEvidence.has(e.receipt.proofHash) || rows.has(e.receipt.proofHash)) continue
+      const text = proofText(e.proof)
+      if (text !== null) rows.set(e.receipt.proofHash, text)
+    }
+    return [...rows].map(([digest, evidence]) => ({ digest, evidence }))
+  }
   // Group commit: receipts saved close together share one multi-row INSERT (one transaction, one
   // fsync). Uncommitted entries stay readable by id from `uncommitted`.
   let pending: Array<{ entry: Entry; done: (error?: unknown) => void }> = []
@@ -146,8 +178,14 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
       const batch = pending
       pending = []
       try {
-        // A receipt's id is the digest of all its fields: the same id twice is the same receipt.
-        await db.insertInto('node_receipts').values(batch.map((b) => rowOf(b.entry))).onConflict((oc) => oc.column('id').doNothing()).execute()
+        const evidence = evidenceRows(batch.map((b) => b.entry))
+        await db.transaction().execute(async (trx) => {
+          if (evidence.length > 0) await trx.insertInto('node_evidence').values(evidence).onConflict((oc) => oc.column('digest').doNothing()).execute()
+          // A receipt's id is the digest of all its fields: the same id twice is the same receipt.
+          await trx.insertInto('node_receipts').values(batch.map((b) => rowOf(b.entry))).onConflict((oc) => oc.column('id').doNothing()).execute()
+        })
+        if (storedEvidence.size > 1_000) storedEvidence.clear()
+        for (const e of evidence) storedEvidence.add(e.digest)
         for (const b of batch) b.done()
       } catch (error) {
         for (const b of batch) b.done(error)
@@ -177,15 +215,13 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
       startFlush()
     })
   }
-  const toStored = (row: Row | Record<string, unknown> & { created_at: Date | string }): StoredReceipt => {
-    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
-    return {
-      id: row.id as Hex, model: row.model_cid as string, receipt: parse(row.receipt), signature: row.signature as Hex,
-      createdAt: new Date(row.created_at as Date | string).toISOString(),
-      ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
-      ...(row.proof ? { proof: parse(row.proof) } : {}),
-    }
-  }
+  const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
+  const toStored = (row: Row | Record<string, unknown> & { created_at: Date | string }, proof: unknown): StoredReceipt => ({
+    id: row.id as Hex, model: row.model_cid as string, receipt: parse(row.receipt), signature: row.signature as Hex,
+    createdAt: new Date(row.created_at as Date | string).toISOString(),
+    ...(row.input ? { input: parse(row.input) } : {}), ...(row.output ? { output: parse(row.output) } : {}),
+    ...(proof !== null && proof !== undefined ? { proof: parse(proof) } : {}),
+  })
   return {
     durability,
     /** Resolves when the receipt is durable ('before-response') or at once ('after-response'). */
@@ -204,10 +240,13 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     flush: flushAll,
     async get(id: Hex): Promise<StoredReceipt> {
       const fresh = uncommitted.get(id)
-      if (fresh !== undefined) return toStored(rowOf(fresh))
+      if (fresh !== undefined) return toStored(rowOf(fresh), proofText(fresh.proof))
       const row = await db.selectFrom('node_receipts').selectAll().where('id', '=', id).executeTakeFirst()
       if (!row) throw new VerityError('RECEIPT_NOT_FOUND', `This node issued no receipt with id ${id}.`, { details: { id } })
-      return toStored(row)
+      if (row.proof !== null || row.mode !== 'TEE') return toStored(row, row.proof)
+      const digest = (parse(row.receipt) as Receipt).proofHash
+      const shared = await db.selectFrom('node_evidence').select('evidence').where('digest', '=', digest).executeTakeFirst()
+      return toStored(row, shared?.evidence ?? null)
     },
     /** Receipts issued in [fromSeconds, toSeconds), counted per minute and mode, with latency. */
     async stats(p: { fromSeconds: number; toSeconds: number }): Promise<Array<{ minute: number; mode: Mode; count: number; latencyAvgMs: number | null; latencyMaxMs: number | null }>> {
