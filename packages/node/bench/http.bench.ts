@@ -11,7 +11,7 @@ import ort from 'onnxruntime-node'
 import { load, summarize, type BenchContext } from '@verity/bench'
 import { prepareInputs, SESSION_OPTIONS } from '@verity/runtime'
 import { describeModel } from '@verity/onnx'
-import { sampleModel } from '@verity/samples'
+import { buildConvNet, sampleModel } from '@verity/samples'
 import { createClient } from '@verity/sdk'
 import { BINARY_MESSAGE_MEDIA_TYPE, decodeBinaryMessage, encodeBinaryMessage, tensorToJson, type Tensor } from '@verity/protocol'
 import { startNodeProcess } from './_nodeProcess.ts'
@@ -50,8 +50,14 @@ export default async function run(ctx: BenchContext): Promise<void> {
     const client = createClient({ url: node.url })
     const rows: Array<Array<string | number>> = []
     const total = ctx.quick ? 40 : 200
-    for (const repo of ['verity/conv-net', 'paddleocr/text-recognizer', 'verity/wide-mlp']) {
-      const sample = sampleModel(repo)
+    // The same network 4x deeper (same input and output): the fixed cost against a longer model.
+    const deep = { repo: 'bench/conv-net-24', release: '1.00', bytes: () => buildConvNet(3, 24), exampleInput: sampleModel('verity/conv-net').exampleInput }
+    await client.createRepository({ repo: deep.repo, task: 'image-classification' })
+    await client.createRelease({ repo: deep.repo, release: deep.release })
+    await client.pushFile({ repo: deep.repo, release: deep.release, path: 'model.onnx', bytes: deep.bytes() })
+    await client.publishRelease({ repo: deep.repo, release: deep.release })
+    for (const sample of [sampleModel('verity/conv-net'), deep, sampleModel('paddleocr/text-recognizer'), sampleModel('verity/wide-mlp')]) {
+      const repo = sample.repo
       const bytes = sample.bytes()
       const input = sample.exampleInput()
       const typed = prepareInputs(describeModel(bytes), input)

@@ -84,18 +84,18 @@ export const sampleModels: SampleModel[] = [
 ]
 
 /**
- * A small all-convolution network whose cost is compute, not I/O: a 3×64×64 image through six 3×3
- * convolutions of 64 channels at full resolution (about 1.2 G multiply-adds), then a global average
- * pool and a 10-way linear layer. Used to measure serving overhead on a model that runs for several
- * milliseconds while its input and output stay small.
+ * A small all-convolution network whose cost is compute, not I/O: a 3×64×64 image through `layers`
+ * 3×3 convolutions of 64 channels at full resolution (six: about 1.2 G multiply-adds), then a global
+ * average pool and a 10-way linear layer. Used to measure serving overhead on a model that runs for
+ * several milliseconds while its input and output stay small; more layers, more milliseconds.
  */
-export function buildConvNet(seed = 3): Uint8Array {
+export function buildConvNet(seed = 3, layers = 6): Uint8Array {
   const rand = seededRandom(seed)
   const nodes: NodeSpec[] = []
   const inits = []
   let current = 'x'
   let channels = 3
-  for (let l = 0; l < 6; l++) {
+  for (let l = 0; l < layers; l++) {
     const out = 64
     const scale = Math.sqrt(2 / (channels * 9))
     inits.push(floatTensor(`W${l}`, [out, channels, 3, 3], Array.from({ length: out * channels * 9 }, () => (rand() * 2 - 1) * scale)))
