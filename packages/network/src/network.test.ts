@@ -18,6 +18,7 @@ import { cidForBytes, merkleLeaf, merkleRoot, receiptDigest, type Hex, type Incl
 import { createClient, VerificationError } from '@verity/sdk'
 import { createNetworkClient, QuorumDisagreementError, type NetworkNodeInfo } from '@verity/sdk/network'
 import { startLocalNetwork, type LocalNetwork } from './index.ts'
+import { waitFor } from './_waitFor.ts'
 
 let dir: string
 let net: LocalNetwork
@@ -37,16 +38,6 @@ after(async () => {
 const client = (p: Partial<Parameters<typeof createNetworkClient>[0]> = {}) => createNetworkClient({ rpcUrl: net.rpcUrl, deployment: net.deployment, timeoutMs: 20_000, ...p })
 const only = (...indexes: number[]) => (nodes: NetworkNodeInfo[]) =>
   indexes.map((i) => nodes.find((n) => n.address === net.nodes[i]!.address)).filter((n): n is NetworkNodeInfo => n !== undefined)
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn().catch(() => null)
-    if (v) return v
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
 
 test('the nodes are registered, staked and active; network.json says where everything runs', async () => {
   const c = client()
@@ -253,13 +244,10 @@ test('an individual settlement that fails falls back to the next Merkle batch: t
     assert.ok(result.settlement && 'status' in result.settlement && result.settlement.status === 'failed')
     assert.equal(result.settlement.fallback, 'batch')
     const id = result.verification.receiptId
-    const deadline = Date.now() + 60_000
-    let inclusion: InclusionResponse
-    do {
-      await new Promise((r) => setTimeout(r, 500))
-      inclusion = (await (await fetch(`${node.url}/v1/receipts/${id}/inclusion`)).json()) as InclusionResponse
-    } while (!inclusion.settled && Date.now() < deadline)
-    assert.equal(inclusion.settled, true, JSON.stringify(inclusion))
+    const inclusion = await waitFor('the receipt in a settled batch', async () => {
+      const answer = (await (await fetch(`${node.url}/v1/receipts/${id}/inclusion`)).json()) as InclusionResponse
+      return answer.settled ? answer : null
+    }, 60_000)
     assert.ok(await getBatch(client().chain, { root: inclusion.root! }))
   } finally {
     node.process.kill('SIGTERM')

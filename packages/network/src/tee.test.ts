@@ -18,6 +18,7 @@ import type { InferenceResult } from '@verity/protocol'
 import { checkAttestation, createNetworkClient } from '@verity/sdk/network'
 import { readNetworkFile, startLocalNetwork, type LocalNetwork } from './index.ts'
 import { runVerity } from '@verity/cli/testing'
+import { waitFor } from './_waitFor.ts'
 
 const bin = fileURLToPath(new URL('../../cli/bin/verity.js', import.meta.url))
 const input = { input: { dtype: 'float32', shape: [1, 4], data: [0.5, -1.25, 3, 0.125] } }
@@ -40,16 +41,6 @@ async function verity(args: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.VERITY_NETWORK
   return runVerity(args, { cwd: dir, env })
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn().catch(() => null)
-    if (v) return v
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
 }
 
 let saved: InferenceResult
