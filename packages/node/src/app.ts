@@ -7,8 +7,8 @@ import swagger from '@fastify/swagger'
 import { memoryRoutes, type MemoryRoutesOptions } from '@verity/memory-api'
 import type { Readable } from 'node:stream'
 import {
-  BINARY_MESSAGE_MEDIA_TYPE, decodeBinaryMessage, encodeBinaryMessage, isBytes32, tensorMapFromJson, VerityError,
-  type BinaryInferenceResult, type HealthResponse, type Hex, type InferenceResult, type InferRequest, type Mode,
+  BINARY_MESSAGE_MEDIA_TYPE, decodeBinaryMessage, encodeBinaryMessage, isBytes32, VerityError,
+  type BinaryInferenceResult, type HealthResponse, type Hex, type InferRequest, type Mode,
 } from '@verity/protocol'
 import type { HubPort, InferencePort, NetworkPort, StatsPort } from './ports.ts'
 import { routes } from './schemas.ts'
@@ -137,8 +137,7 @@ export async function buildApp(p: BuildAppParameters): Promise<FastifyInstance> 
     // A ZKML proof still running (asked for with `async`, or past the wait budget): poll GET /v1/proofs/:id.
     if ('status' in result && result.status === 'pending') return reply.status(202).send(result)
     if (binary) {
-      const answered = result as InferenceResult | BinaryInferenceResult
-      const { head, outputs } = 'head' in answered ? answered : (({ input: _, output, ...rest }) => ({ head: rest, outputs: tensorMapFromJson(output, 'output') }))(answered)
+      const { head, outputs } = result as BinaryInferenceResult
       const bytes = encodeBinaryMessage(head, outputs)
       return reply.type(BINARY_MESSAGE_MEDIA_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     }

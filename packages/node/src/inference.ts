@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import {
-  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceiptDigest, tensorMapToJson, VerityError, ZERO_HASH,
+  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceiptDigest, tensorMapFromJson, tensorMapToJson, VerityError, ZERO_HASH,
   type BinaryInferenceResult, type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type Tensor, type TensorEncoding, type TensorMap,
 } from '@verity/protocol'
 import type { ReceiptEntry } from './receipts.ts'
@@ -34,9 +34,6 @@ const supportedModes: Mode[] = ['VANILLA', 'QUORUM']
 /** How the answer carries its tensors: JSON (`json` arrays or `base64`), or typed for a binary message. */
 export type AnswerEncoding = TensorEncoding | 'binary'
 
-export async function runInference(ports: InferencePorts, request: InferRequest, encoding: 'binary'): Promise<BinaryInferenceResult>
-export async function runInference(ports: InferencePorts, request: InferRequest, encoding?: TensorEncoding): Promise<InferenceResult>
-export async function runInference(ports: InferencePorts, request: InferRequest, encoding?: AnswerEncoding): Promise<InferenceResult | BinaryInferenceResult>
 export async function runInference(ports: InferencePorts, request: InferRequest, encoding: AnswerEncoding = request.encoding ?? 'json'): Promise<InferenceResult | BinaryInferenceResult> {
   const started = performance.now()
   const mode = (request.mode ?? 'vanilla').toUpperCase() as Mode
@@ -56,7 +53,8 @@ export async function runInference(ports: InferencePorts, request: InferRequest,
   const running = ports.run(cid, copyTensors(inputs), request.timeoutMs ?? ports.defaultTimeoutMs)
   running.catch(() => undefined)
   const inputHash = hashTensorSet(inputs)
-  const inputJson = encoding === 'binary' ? null : tensorMapToJson(inputs, encoding)
+  const jsonEncoding = encoding === 'binary' ? null : encoding
+  const inputJson = jsonEncoding === null ? null : tensorMapToJson(inputs, jsonEncoding)
   const outputs = await running
   // Taken after the run: the evidence attached is the one current when the receipt is signed.
   const attestation = mode === 'TEE' ? await ports.attestation!() : null
@@ -76,8 +74,13 @@ export async function runInference(ports: InferencePorts, request: InferRequest,
   const proof = attestation ? { proof: attestation.evidence } : {}
   await ports.saveReceipt({ id, model: cid, receipt, signature, latencyMs: performance.now() - started, input: inputs, output: outputs, ...proof })
   const head = { version: 1 as const, model: cid, receipt, signature, source: { ref }, ...proof }
-  if (inputJson === null) return { head, outputs }
-  return { version: 1, model: cid, input: inputJson, output: tensorMapToJson(outputs, encoding as TensorEncoding), receipt, signature, source: { ref }, ...proof }
+  if (jsonEncoding === null || inputJson === null) return { head, outputs }
+  return { ...head, input: inputJson, output: tensorMapToJson(outputs, jsonEncoding) }
+}
+
+/** A JSON result as a binary message's parts (the head without tensors; the outputs typed). */
+export function binaryResultOf({ input: _input, output, ...head }: InferenceResult): BinaryInferenceResult {
+  return { head, outputs: tensorMapFromJson(output, 'output') }
 }
 
 function copyTensors(map: TensorMap): TensorMap {

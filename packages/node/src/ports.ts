@@ -18,7 +18,7 @@ export type HubPort = {
 }
 
 export type InferencePort = {
-  /** `binary`: the answer's tensors stay typed (for a binary message); otherwise as request.encoding. */
+  /** `binary`: a BinaryInferenceResult (head and typed outputs, for a binary message); otherwise JSON tensors as request.encoding. */
   infer(request: InferRequest, encoding?: 'binary'): Promise<InferenceResult | BinaryInferenceResult | { status: 'pending'; id: string; statusUrl: string }>
   getReceipt(id: Hex): Promise<StoredReceipt>
 }

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseModelRef, receiptDigest, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
-import { runInference } from './inference.ts'
+import { binaryResultOf, runInference } from './inference.ts'
 import { loadOrCreateNodeKey, type NodeKey } from './key.ts'
 import type { HubPort, NetworkPort } from './ports.ts'
 import { defaultExplorerDir } from './explorer.ts'
@@ -280,7 +280,10 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
       }),
       inference: {
         infer: async (request, encoding) => {
-          if (request.mode === 'zkml') return zkml.infer(request)
+          if (request.mode === 'zkml') {
+            const proven = await zkml.infer(request)
+            return encoding === 'binary' && !('status' in proven) ? binaryResultOf(proven) : proven
+          }
           const settlement = request.settlement
           if (settlement === 'individual' && agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'settlement' } })
           const result = await runInference({

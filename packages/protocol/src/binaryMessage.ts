@@ -17,9 +17,8 @@ import { decodeTensorSet, encodeTensorSet, type TensorMap } from './tensor.ts'
 
 export const BINARY_MESSAGE_MEDIA_TYPE = 'application/vnd.verity.vrb1'
 const magic = utf8.encode('VRB1')
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
-export type BinaryMessage<Head extends Record<string, unknown> = Record<string, unknown>> = { head: Head; tensors: TensorMap }
+export type BinaryMessage = { head: Record<string, unknown>; tensors: TensorMap }
 
 /** The bytes of a binary message (head JSON and tensors). */
 export function encodeBinaryMessage(head: Record<string, unknown>, tensors: TensorMap): Uint8Array {
@@ -38,7 +37,7 @@ export function decodeBinaryMessage(bytes: Uint8Array, where = 'binary message')
   if (8 + headLength > bytes.length) throw fail(`the head (${headLength} bytes) runs past the end of the message (${bytes.length} bytes)`, 4)
   let head: unknown
   try {
-    head = JSON.parse(strictUtf8.decode(bytes.subarray(8, 8 + headLength)))
+    head = JSON.parse(utf8.decode(bytes.subarray(8, 8 + headLength)))
   } catch (error) {
     throw fail(`the head is not UTF-8 JSON: ${(error as Error).message}`, 8)
   }

@@ -414,7 +414,7 @@ export function decodeTensorSet(bytes: Uint8Array, where = 'tensor set'): Tensor
     o += nameLength
     let name: string
     try {
-      name = strictUtf8.decode(nameBytes)
+      name = utf8.decode(nameBytes)
     } catch {
       throw invalid(`${where}: tensor ${t}'s name is not valid UTF-8`, { offset: o - nameLength })
     }
@@ -454,8 +454,6 @@ export function decodeTensorSet(bytes: Uint8Array, where = 'tensor set'): Tensor
   if (o !== bytes.length) throw invalid(`${where}: ${bytes.length - o} bytes after the last tensor`, { offset: o })
   return out
 }
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 function compareBytes(x: Uint8Array, y: Uint8Array): number {
   const n = Math.min(x.length, y.length)

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { DcapCollateral } from './types.ts'
+import { encodeNitroDocument, nitroPayloadMap, parseNitroDocument } from './nitroDocument.ts'
 
 const dir = fileURLToPath(new URL('../fixtures/', import.meta.url))
 const text = (path: string): string => readFileSync(dir + path, 'utf8').trim()
@@ -20,4 +21,20 @@ export const fixtures = {
   tdxCollateral: (): DcapCollateral => JSON.parse(text('tdx/tdx-quote-collateral.json')) as DcapCollateral,
   /** Inside the collateral's validity (TCB info 2025-03-13 to 2025-04-12). */
   tdxTime: Date.parse('2025-03-20T00:00:00Z'),
+}
+
+/** The real Nitro document with its payload changed by `edit`, re-encoded: its signature no longer covers it. */
+export function tamperedNitro(edit: (payload: Map<string, unknown>) => void): Uint8Array {
+  const doc = parseNitroDocument(fixtures.nitro())
+  const payload = nitroPayloadMap(doc)
+  edit(payload)
+  return encodeNitroDocument(doc, payload)
+}
+
+/** A payload edit: the first byte of PCR0 flipped (another enclave image). */
+export function flipPcr0(payload: Map<string, unknown>): void {
+  const pcrs = payload.get('pcrs') as Map<number, Uint8Array>
+  const pcr0 = new Uint8Array(pcrs.get(0)!)
+  pcr0[0]! ^= 0xff
+  pcrs.set(0, pcr0)
 }

@@ -5,7 +5,7 @@
  * through one queue, so heartbeats and batch posts never race for a nonce.
  */
 import {
-  createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, settleReceipt, type VerityClient, type VerityDeployment,
+  createVerityClient, getActiveNodes, getNode, heartbeat, registerNode, setNodeEndpoint, settleReceipt, type NodeInfo, type VerityClient, type VerityDeployment,
 } from '@verity/chain'
 import { zeroHash } from 'viem'
 import { sameAddress, type Hex, type InclusionResponse, type NetworkResponse, type NodeNetworkStatus, type Receipt } from '@verity/protocol'
@@ -146,36 +146,34 @@ export async function startNetworkAgent(p: {
   heartbeatTimer.unref()
   settleTimer.unref()
 
-  let peerCache: { at: number; urls: string[] } | null = null
+  // The registry's active nodes, read at most every 5 s (a failed read is not kept): model fetches
+  // from peers and GET /v1/network share it.
+  let activeCache: { at: number; nodes: Promise<NodeInfo[]> } | null = null
+  const activeNodes = (): Promise<NodeInfo[]> => {
+    if (activeCache !== null && Date.now() - activeCache.at < 5_000) return activeCache.nodes
+    const nodes = getActiveNodes(client)
+    nodes.catch(() => { activeCache = null })
+    activeCache = { at: Date.now(), nodes }
+    return nodes
+  }
   const peers = async (): Promise<string[]> => {
-    if (peerCache && Date.now() - peerCache.at < 10_000) return peerCache.urls
     let fromChain: string[] = []
     try {
-      fromChain = (await getActiveNodes(client)).filter((n) => !sameAddress(n.signer, key.address)).map((n) => n.endpoint)
+      fromChain = (await activeNodes()).filter((n) => !sameAddress(n.signer, key.address)).map((n) => n.endpoint)
     } catch (error) {
       log.warn({ err: error }, 'cannot list peers from the registry')
     }
-    const urls = [...new Set([...(options.peers ?? []), ...fromChain])].filter((u) => u !== endpoint && u !== p.url)
-    peerCache = { at: Date.now(), urls }
-    return urls
+    return [...new Set([...(options.peers ?? []), ...fromChain])].filter((u) => u !== endpoint && u !== p.url)
   }
-
-  let knownCache: { at: number; value: Promise<NetworkResponse> } | null = null
-  const knownNodes = (): Promise<NetworkResponse> => {
-    if (knownCache !== null && Date.now() - knownCache.at < 5_000) return knownCache.value
-    const value = getActiveNodes(client).then((nodes) => {
-      const nowSeconds = Math.floor((Date.now() + chainAheadMs) / 1000)
-      return {
-        registry: { chainId, address: options.deployment.nodeRegistry },
-        nodes: nodes.map((n) => ({
-          address: n.signer, self: false, endpoint: n.endpoint, chainId, stake: n.stake.toString(), heartbeatAgeSeconds: Math.max(0, nowSeconds - n.lastHeartbeat),
-        })),
-      }
-    })
-    // A failed read is not cached: the next request asks the chain again.
-    value.catch(() => { knownCache = null })
-    knownCache = { at: Date.now(), value }
-    return value
+  const knownNodes = async (): Promise<NetworkResponse> => {
+    const nodes = await activeNodes()
+    const nowSeconds = Math.floor((Date.now() + chainAheadMs) / 1000)
+    return {
+      registry: { chainId, address: options.deployment.nodeRegistry },
+      nodes: nodes.map((n) => ({
+        address: n.signer, self: false, endpoint: n.endpoint, chainId, stake: n.stake.toString(), heartbeatAgeSeconds: Math.max(0, nowSeconds - n.lastHeartbeat),
+      })),
+    }
   }
 
   return {
