@@ -2,11 +2,16 @@
  * One inference, read straight down: resolve the model → check the input against its declared
  * inputs → hash it → run → hash the output → sign the receipt → store it → answer (JSON tensors, or
  * typed tensors for a binary message).
+ *
+ * Whatever does not depend on the output is done while the model runs, not after it: the input hash,
+ * the receipt fields known in advance, the signature's nonce (the point multiplication, nearly all of
+ * a signature's cost) and the node's deferred work (`whileRunning`). What is left after the run is
+ * hashing the output, the EIP-712 digest and three modular operations for the signature.
  */
 import { randomBytes } from 'node:crypto'
 import {
-  bytesToHex, cidDigest, hashTensorSet, receiptDigest, signReceiptDigest, tensorMapFromJson, tensorMapToJson, VerityError, ZERO_HASH,
-  type BinaryInferenceResult, type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type Tensor, type TensorEncoding, type TensorMap,
+  bytesToHex, cidDigest, hashTensorSet, receiptDigest, tensorMapFromJson, tensorMapToJson, VerityError, ZERO_HASH,
+  type BinaryInferenceResult, type Hex, type InferRequest, type InferenceResult, type Mode, type Receipt, type ReceiptSigner, type Tensor, type TensorEncoding, type TensorMap,
 } from '@verity/protocol'
 import type { ReceiptEntry } from './receipts.ts'
 import type { NodeKey } from './key.ts'
@@ -21,6 +26,10 @@ export type InferencePorts = {
   /** `latencyMs`: from the request to the signed receipt. */
   saveReceipt: (entry: ReceiptEntry) => Promise<void>
   key: NodeKey
+  /** Signs receipts with the node key; its nonce is prepared while the model runs. */
+  signer: ReceiptSigner
+  /** The node's deferred work (e.g. committing earlier receipts), run while this request's model runs. */
+  whileRunning?: (() => void) | undefined
   chainId: number
   defaultTimeoutMs: number
   now?: () => number
@@ -53,14 +62,18 @@ export async function runInference(ports: InferencePorts, request: InferRequest,
   const running = ports.run(cid, copyTensors(inputs), request.timeoutMs ?? ports.defaultTimeoutMs)
   running.catch(() => undefined)
   const inputHash = hashTensorSet(inputs)
+  const requestId = request.requestId ?? (bytesToHex(randomBytes(32)) as Hex)
+  const modelDigest = cidDigest(cid)
   const jsonEncoding = encoding === 'binary' ? null : encoding
   const inputJson = jsonEncoding === null ? null : tensorMapToJson(inputs, jsonEncoding)
+  ports.signer.prepare()
+  ports.whileRunning?.()
   const outputs = await running
   // Taken after the run: the evidence attached is the one current when the receipt is signed.
   const attestation = mode === 'TEE' ? await ports.attestation!() : null
   const receipt: Receipt = {
-    requestId: request.requestId ?? (bytesToHex(randomBytes(32)) as Hex),
-    modelDigest: cidDigest(cid),
+    requestId,
+    modelDigest,
     inputHash,
     outputHash: hashTensorSet(outputs),
     mode,
@@ -70,7 +83,7 @@ export async function runInference(ports: InferencePorts, request: InferRequest,
     chainId: ports.chainId,
   }
   const id = receiptDigest(receipt)
-  const signature = signReceiptDigest(id, ports.key.privateKey)
+  const signature = ports.signer.signDigest(id)
   const proof = attestation ? { proof: attestation.evidence } : {}
   await ports.saveReceipt({ id, model: cid, receipt, signature, latencyMs: performance.now() - started, input: inputs, output: outputs, ...proof })
   const head = { version: 1 as const, model: cid, receipt, signature, source: { ref }, ...proof }

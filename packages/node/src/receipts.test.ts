@@ -38,6 +38,23 @@ for (const backend of await testDatabases()) {
       await database.close()
     })
 
+    test('commitWaiting commits the waiting group long before its deadline, without being awaited', async () => {
+      const database = await t.open()
+      const store = await createReceiptStore(database, { groupCommitMs: 60_000 })
+      const r = result()
+      const id = receiptDigest(r.receipt)
+      await store.save(r)
+      store.commitWaiting()
+      const started = Date.now()
+      while ((await rowCount(database, id)) === 0) {
+        assert.ok(Date.now() - started < 10_000, 'committed within 10 s although the group deadline is 60 s')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      store.commitWaiting() // nothing waiting: a no-op
+      await store.flush()
+      await database.close()
+    })
+
     test('flush on close keeps every answered receipt (a graceful restart loses none)', async () => {
       const database = await t.open()
       const store = await createReceiptStore(database, { groupCommitMs: 10_000 })

@@ -238,6 +238,14 @@ export async function createReceiptStore(database: Database, options: ReceiptSto
     },
     /** Commits every receipt saved so far (on shutdown, or before reading the table directly). */
     flush: flushAll,
+    /**
+     * Starts committing the waiting group now rather than at its deadline, without waiting for it.
+     * The node calls this while a model runs: the commit then takes time the event loop would spend
+     * idle instead of landing on a later request's path.
+     */
+    commitWaiting(): void {
+      if (pending.length > 0) void startFlush()
+    },
     async get(id: Hex): Promise<StoredReceipt> {
       const fresh = uncommitted.get(id)
       if (fresh !== undefined) return toStored(rowOf(fresh), proofText(fresh.proof))

@@ -10,7 +10,7 @@ import { createRuntime, prepareInputs, type Runtime } from '@verity/runtime'
 import { sampleModels, type SampleModel } from '@verity/samples'
 import type { ModelDescription } from '@verity/onnx'
 import type { FastifyInstance } from 'fastify'
-import { parseModelRef, receiptDigest, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
+import { createReceiptSigner, parseModelRef, receiptDigest, VerityError, type LlmSettlementJson, type LlmSettlementMode, type Receipt, type FileJson, type Hex, type IoSchema, type ModelCardJson, type ReleaseJson, type RepositoryJson, type TensorMap, type TensorMapJson } from '@verity/protocol'
 import { buildApp } from './app.ts'
 import { resolveConfig, type NodeConfig } from './config.ts'
 import { binaryResultOf, runInference } from './inference.ts'
@@ -185,6 +185,7 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
   const config = resolveConfig({ ...parameters, chainId: parameters.chainId ?? parameters.network?.deployment.chainId })
   const fault = faultFromEnv()
   const key = loadOrCreateNodeKey(config.dataDir)
+  const signer = createReceiptSigner(key.privateKey)
   const database = config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl }) : await openDatabase({ dataDir: config.dataDir })
   const closers: Array<() => Promise<void>> = [() => database.close()]
   const close = async () => {
@@ -287,7 +288,8 @@ export async function startNode(parameters: StartNodeParameters = {}): Promise<R
           const settlement = request.settlement
           if (settlement === 'individual' && agent === null) throw new VerityError('SETTLEMENT_UNAVAILABLE', 'settlement "individual": this node is on no chain, so it cannot settle a receipt alone.', { details: { field: 'settlement' } })
           const result = await runInference({
-            key, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, now,
+            key, signer, chainId: config.chainId, defaultTimeoutMs: config.inferTimeoutMs, resolveModel, prepareInputs: prepare, run, now,
+            whileRunning: receipts.commitWaiting,
             saveReceipt: (entry) => receipts.save({ ...entry, settlement }),
             attestation: attestor ? () => attestor!.current() : undefined,
           }, request, encoding)

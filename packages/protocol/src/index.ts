@@ -16,6 +16,7 @@ export {
   modes, modeCode, ZERO_HASH, receiptDomainName, receiptDomainVersion, receiptTypeString, receiptTypes, receiptDomain, receiptTypeHash,
   domainSeparator, assertReceipt, receiptStructHash, receiptDigest, signReceipt, signReceiptDigest, recoverReceiptSigner, normalizeReceipt, type Mode, type Receipt,
 } from './receipt.ts'
+export { createReceiptSigner, type ReceiptSigner } from './presign.ts'
 export { BINARY_MESSAGE_MEDIA_TYPE, encodeBinaryMessage, decodeBinaryMessage, type BinaryMessage } from './binaryMessage.ts'
 export { merkleLeaf, merkleRoot, merkleProof, verifyMerkleProof } from './merkle.ts'
 export { parseRepoName, parseRelease, formatRelease, parseModelRef, type RepoName, type Release, type ModelRef } from './names.ts'

@@ -3,7 +3,7 @@
  * bitcoinjs build), about twice as fast as pure JS for the node's hot path (one signature per
  * inference). Selected by the `#secp256k1` import condition; secp256k1.ts is the portable twin.
  */
-import { recover, signRecoverable } from 'tiny-secp256k1'
+import { pointFromScalar, recover, signRecoverable } from 'tiny-secp256k1'
 
 export function signDigest(digest: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recovery: number } {
   const { signature, recoveryId } = signRecoverable(digest, privateKey)
@@ -16,4 +16,11 @@ export function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, reco
   } catch {
     return null
   }
+}
+
+/** k·G as an uncompressed point (65 bytes), for a scalar 1 ≤ k < n given as 32 big-endian bytes. */
+export function multiplyBasePoint(scalar: Uint8Array): Uint8Array {
+  const point = pointFromScalar(scalar, false)
+  if (point === null) throw new RangeError('scalar must be in [1, n)')
+  return point
 }

@@ -20,3 +20,8 @@ export function recoverPublicKey(digest: Uint8Array, signature: Uint8Array, reco
     return null
   }
 }
+
+/** k·G as an uncompressed point (65 bytes), for a scalar 1 ≤ k < n given as 32 big-endian bytes. */
+export function multiplyBasePoint(scalar: Uint8Array): Uint8Array {
+  return secp256k1.Point.BASE.multiply(secp256k1.Point.Fn.fromBytes(scalar)).toBytes(false)
+}

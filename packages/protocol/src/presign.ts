@@ -1,0 +1,101 @@
+/**
+ * Receipt signatures with the slow half done ahead of time. An ECDSA signature over secp256k1 is
+ *
+ *   r = (k·G).x mod n        s = k⁻¹ · (z + r·d) mod n
+ *
+ * for a secret nonce k, digest z and private key d. Only s depends on the digest, and s is three
+ * modular operations; the point multiplication k·G is nearly all of the cost (≈ 80 µs here). A node
+ * knows it will sign a receipt as soon as it starts a model, so it calls `prepare()` while the model
+ * runs and `signDigest()` costs microseconds once the output is hashed.
+ *
+ * Nonces are random (FIPS 186-5 §6.4.1), not RFC 6979: RFC 6979 derives k from the digest, which is
+ * not known in advance. Each k is hedged with the private key and a counter (k = HMAC-SHA-512(d,
+ * 32 random bytes ‖ counter) mod n, as in RFC 6979 §3.6's additional data), used for exactly one
+ * signature and then dropped, so a repeated nonce would need the system's random source to repeat
+ * within one process. Signatures are still r ‖ s ‖ v with low s (EIP-2) and verify like any other;
+ * they differ from signReceipt's deterministic ones for the same digest, which no verifier relies on.
+ */
+import { randomBytes } from '@noble/hashes/utils.js'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha512 } from '@noble/hashes/sha2.js'
+import { multiplyBasePoint } from '#secp256k1'
+import { bytesToHex, hexToBytes, type Hex } from './bytes.ts'
+
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+const HALF_N = N >> 1n
+
+const mod = (a: bigint): bigint => {
+  const r = a % N
+  return r < 0n ? r + N : r
+}
+
+/** a⁻¹ mod n by the extended Euclidean algorithm (n is prime, 0 < a < n). */
+function invert(a: bigint): bigint {
+  let [oldR, r] = [a, N]
+  let [oldS, s] = [1n, 0n]
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s]
+  }
+  return mod(oldS)
+}
+
+const toBigInt = (bytes: Uint8Array): bigint => BigInt(bytesToHex(bytes))
+const word = (value: bigint): string => value.toString(16).padStart(64, '0')
+
+type Nonce = { r: bigint; kInverse: bigint; recovery: number }
+
+export type ReceiptSigner = {
+  /** Draws the next nonce and multiplies it by G now (call it while waiting, e.g. while a model runs). Idempotent. */
+  prepare(): void
+  /** Signs a 32-byte EIP-712 digest: r ‖ s ‖ v as 0x-hex (65 bytes, v in {27, 28}, low s). Prepares a nonce first if none is ready. */
+  signDigest(digest: Hex): Hex
+}
+
+/** A signer for one private key, holding at most one prepared nonce. */
+export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
+  const keyBytes = hexToBytes(privateKey, 'privateKey')
+  if (keyBytes.length !== 32) throw new RangeError('privateKey must be 32 bytes')
+  const d = toBigInt(keyBytes)
+  if (d <= 0n || d >= N) throw new RangeError('privateKey must be a secp256k1 secret in [1, n)')
+  let counter = 0n
+  let ready: Nonce | null = null
+
+  const drawNonce = (): Nonce => {
+    for (;;) {
+      const extra = new Uint8Array(40)
+      extra.set(randomBytes(32))
+      new DataView(extra.buffer).setBigUint64(32, counter++)
+      // 512 bits reduced mod n: the bias is below 2⁻²⁵⁰.
+      const k = mod(toBigInt(hmac(sha512, keyBytes, extra)))
+      if (k === 0n) continue
+      const point = multiplyBasePoint(hexToBytes(`0x${word(k)}`))
+      const x = toBigInt(point.subarray(1, 33))
+      // x ≥ n (probability ≈ 2⁻¹²⁸) would need recovery ids 2 and 3, which Ethereum's v cannot carry.
+      if (x >= N || x === 0n) continue
+      return { r: x, kInverse: invert(k), recovery: point[64]! & 1 }
+    }
+  }
+
+  return {
+    prepare() {
+      ready ??= drawNonce()
+    },
+    signDigest(digest) {
+      const z = mod(toBigInt(hexToBytes(digest, 'digest')))
+      for (;;) {
+        const nonce = ready ?? drawNonce()
+        ready = null
+        let s = mod(nonce.kInverse * (z + nonce.r * d))
+        if (s === 0n) continue
+        let recovery = nonce.recovery
+        if (s > HALF_N) {
+          s = N - s
+          recovery ^= 1
+        }
+        return `0x${word(nonce.r)}${word(s)}${(27 + recovery).toString(16)}` as Hex
+      }
+    },
+  }
+}
