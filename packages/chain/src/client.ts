@@ -19,6 +19,8 @@ export type VerityClient = {
   deployment: VerityDeployment
   /** How long to wait for a transaction to be mined, in ms; default 60000. */
   transactionTimeoutMs?: number | undefined
+  /** Most blocks one eth_getLogs call may span; event reads are split into windows this wide. Default 10,000. */
+  logBlockRange?: number | undefined
 }
 
 export type CreateVerityClientParameters = {
@@ -32,6 +34,11 @@ export type CreateVerityClientParameters = {
   manageNonces?: boolean | undefined
   /** How long to wait for a transaction to be mined, in ms; default 60000. */
   transactionTimeoutMs?: number | undefined
+  /**
+   * Most blocks one eth_getLogs call may span. Public RPC providers refuse wider calls (10,000 blocks
+   * is a common cap, some allow 2,000 or fewer), so event reads go in windows this wide. Default 10,000.
+   */
+  logBlockRange?: number | undefined
 }
 
 export function verityChain(chainId: number, rpcUrl: string): Chain {
@@ -58,7 +65,25 @@ export function createVerityClient(params: CreateVerityClientParameters): Verity
   const publicClient = createPublicClient({ chain, transport: http(params.rpcUrl), pollingInterval: params.pollingInterval ?? 50 }) as PublicClient
   const walletClient = params.account === undefined ? undefined
     : createVerityWallet({ rpcUrl: params.rpcUrl, chainId: params.deployment.chainId, account: params.account, pollingInterval: params.pollingInterval, manageNonces: params.manageNonces })
-  return { publicClient, walletClient, deployment: params.deployment, transactionTimeoutMs: params.transactionTimeoutMs }
+  if (params.logBlockRange !== undefined && !(Number.isSafeInteger(params.logBlockRange) && params.logBlockRange > 0)) {
+    throw new RangeError(`logBlockRange must be a positive integer number of blocks, got ${params.logBlockRange}`)
+  }
+  return { publicClient, walletClient, deployment: params.deployment, transactionTimeoutMs: params.transactionTimeoutMs, logBlockRange: params.logBlockRange }
+}
+
+/**
+ * Reads logs from `fromBlock` to the latest block in windows of at most `client.logBlockRange` blocks
+ * (see CreateVerityClientParameters), oldest first. `read` makes one eth_getLogs call for one window.
+ */
+export async function readLogsInWindows<T>(client: VerityClient, fromBlock: bigint, read: (window: { fromBlock: bigint; toBlock: bigint }) => Promise<T[]>): Promise<T[]> {
+  const span = BigInt(client.logBlockRange ?? 10_000)
+  const latest = await client.publicClient.getBlockNumber({ cacheTime: 0 })
+  const out: T[] = []
+  for (let from = fromBlock; from <= latest; from += span) {
+    const to = from + span - 1n < latest ? from + span - 1n : latest
+    out.push(...(await read({ fromBlock: from, toBlock: to })))
+  }
+  return out
 }
 
 /** The result of every state-changing action. */

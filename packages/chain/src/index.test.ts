@@ -11,7 +11,7 @@ test('public API of @verity/chain (snapshot: changes here are API changes)', () 
     'decodeVerityRevert', 'defaultVerityParameters', 'deployVerity', 'freePort', 'getActiveNodes', 'getAttestation', 'getAttestationRecords', 'getBatch', 'getClaimable', 'getMeasurementStatus', 'getNode',
     'getRelease', 'getReleaseByDigest', 'getRepositoryOwner', 'getSettledReceipt', 'getSettledReceiptEvents', 'grantRole', 'heartbeat', 'isMeasurementAllowed',
     'isNodeActive', 'isReceiptSettled', 'leaveNode', 'listNodes', 'listReleases', 'loadDeployment', 'openEquivocationDispute', 'openQuorumDispute', 'publishRelease',
-    'recordAttestation', 'registerNode', 'revertMessages', 'revokeMeasurement', 'revokeRole', 'roleId', 'saveDeployment', 'setNodeEndpoint',
+    'readLogsInWindows', 'recordAttestation', 'registerNode', 'revertMessages', 'revokeMeasurement', 'revokeRole', 'roleId', 'saveDeployment', 'setNodeEndpoint',
     'setRegistryParameters', 'settleBatch', 'settleReceipt', 'settleZkReceipt', 'startAnvil', 'toContractReceipt', 'toVerityError', 'transferRepository',
     'verifyInclusion', 'verifyZkReceipt', 'verityChain', 'wasActiveAt', 'withdrawStake', 'zkProofHash',
   ])

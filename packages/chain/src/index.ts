@@ -5,7 +5,7 @@
  */
 export { startAnvil, anvilBinaryPath, freePort, type StartAnvilParameters, type StartAnvilReturnType } from './anvil.ts'
 export {
-  createVerityClient, createVerityWallet, verityChain, type VerityClient, type VerityWalletClient, type CreateVerityClientParameters, type WriteResult,
+  createVerityClient, createVerityWallet, readLogsInWindows, verityChain, type VerityClient, type VerityWalletClient, type CreateVerityClientParameters, type WriteResult,
 } from './client.ts'
 export {
   deployVerity, saveDeployment, loadDeployment, defaultVerityParameters, type VerityDeployment, type VerityParameters, type DeployVerityParameters,

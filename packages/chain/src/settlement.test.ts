@@ -8,7 +8,7 @@ import {
   registerNode, leaveNode, settleReceipt, settleZkReceipt, verifyZkReceipt, checkReceipt, settleBatch, isReceiptSettled, getSettledReceipt, getBatch,
   publishRelease, zkProofHash, toContractReceipt, getSettledReceiptEvents, type Groth16Proof,
 } from './index.ts'
-import { writeAction } from './client.ts'
+import { createVerityClient, writeAction } from './client.ts'
 import { startTestChain, rejectsWith, devKeys, type TestChain } from './_testChain.ts'
 
 let chain: TestChain
@@ -46,6 +46,11 @@ test('settle one receipt: anyone may submit it, it settles once, the digest is t
   await rejectsWith(settleReceipt(chain.as(1), { receipt, signature }), 'ALREADY_EXISTS', 'AlreadySettled')
   const events = await getSettledReceiptEvents(submitter)
   assert.deepEqual(events.map((e) => e.digest), [digest])
+  // Read one block per eth_getLogs call (as against an RPC that caps ranges): the same events.
+  const narrow = createVerityClient({ rpcUrl: chain.anvil.rpcUrl, deployment: chain.deployment, logBlockRange: 1 })
+  assert.ok((await narrow.publicClient.getBlockNumber()) > BigInt(chain.deployment.deployedAtBlock) + 2n, 'the events span several windows')
+  assert.deepEqual(await getSettledReceiptEvents(narrow), events)
+  assert.throws(() => createVerityClient({ rpcUrl: chain.anvil.rpcUrl, deployment: chain.deployment, logBlockRange: 0 }), /logBlockRange must be a positive integer/)
   assert.equal(await isReceiptSettled(submitter, { digest: keccak256('0x01') }), false)
 })
 

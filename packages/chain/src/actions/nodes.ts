@@ -2,7 +2,7 @@
 import { keccak256, toHex, zeroHash, type Address, type Hex, type LocalAccount } from 'viem'
 import { NodeRegistry } from '@verity/contracts'
 import { VerityError } from '@verity/protocol'
-import { accountAddress, readAction, writeAction, type VerityClient, type WriteResult } from '../client.ts'
+import { accountAddress, readAction, readLogsInWindows, writeAction, type VerityClient, type WriteResult } from '../client.ts'
 
 const abi = NodeRegistry.abi
 const C = 'NodeRegistry'
@@ -199,10 +199,9 @@ export type AttestationRecord = { signer: Address; measurement: Hex; reportHash:
 
 /** Every attestation outcome recorded for `signer` (AttestationRecorded events since the deployment), oldest first. */
 export async function getAttestationRecords(client: VerityClient, params: { signer: Address }): Promise<AttestationRecord[]> {
-  const logs = await readAction('getAttestationRecords', C, () => client.publicClient.getContractEvents({
-    address: client.deployment.nodeRegistry, abi, eventName: 'AttestationRecorded', args: { signer: params.signer },
-    fromBlock: BigInt(client.deployment.deployedAtBlock ?? 0), toBlock: 'latest',
-  }))
+  const logs = await readAction('getAttestationRecords', C, () => readLogsInWindows(client, BigInt(client.deployment.deployedAtBlock ?? 0), (window) => client.publicClient.getContractEvents({
+    address: client.deployment.nodeRegistry, abi, eventName: 'AttestationRecorded', args: { signer: params.signer }, ...window,
+  })))
   return logs.map((l) => ({
     signer: l.args.signer!, measurement: l.args.measurement!, reportHash: l.args.reportHash!, valid: l.args.valid!, blockNumber: l.blockNumber, transactionHash: l.transactionHash,
   }))

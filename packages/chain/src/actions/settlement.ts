@@ -2,7 +2,7 @@
 import { decodeEventLog, type Address, type Hex } from 'viem'
 import { Settlement } from '@verity/contracts'
 import { receiptDigest, VerityError, type Receipt } from '@verity/protocol'
-import { readAction, writeAction, type VerityClient, type WriteResult } from '../client.ts'
+import { readAction, readLogsInWindows, writeAction, type VerityClient, type WriteResult } from '../client.ts'
 import { toContractReceipt, type Groth16Proof } from '../receipt.ts'
 
 const abi = Settlement.abi
@@ -78,7 +78,7 @@ export async function verifyInclusion(client: VerityClient, params: { digest: He
 
 /** ReceiptSettled events from `fromBlock` (default: the deployment block). */
 export async function getSettledReceiptEvents(client: VerityClient, params: { fromBlock?: bigint } = {}): Promise<Array<{ digest: Hex; node: Address; requestId: Hex; mode: number; zkVerified: boolean; blockNumber: bigint }>> {
-  const logs = await client.publicClient.getLogs({ address: client.deployment.settlement, fromBlock: params.fromBlock ?? BigInt(client.deployment.deployedAtBlock) })
+  const logs = await readLogsInWindows(client, params.fromBlock ?? BigInt(client.deployment.deployedAtBlock), (window) => client.publicClient.getLogs({ address: client.deployment.settlement, ...window }))
   const out = []
   for (const log of logs) {
     try {

@@ -9,7 +9,7 @@
  */
 import { migrate, sql, type Database, type Generated, type Migration } from '@verity/db'
 import { merkleLeaf, merkleProof, merkleRoot, VerityError, type Hex, type InclusionResponse } from '@verity/protocol'
-import { getBatch, settleBatch, type VerityClient } from '@verity/chain'
+import { getBatch, readLogsInWindows, settleBatch, type VerityClient } from '@verity/chain'
 import { parseAbiItem } from 'viem'
 
 type SettlementTables = {
@@ -98,10 +98,10 @@ export async function createSettlementQueue(database: Database, p: { signer: str
 
   async function findPostTx(client: VerityClient, root: Hex): Promise<Hex | null> {
     try {
-      const logs = await client.publicClient.getLogs({
+      const logs = await readLogsInWindows(client, BigInt(client.deployment.deployedAtBlock), (window) => client.publicClient.getLogs({
         address: client.deployment.settlement, event: parseAbiItem('event BatchSettled(bytes32 indexed root, address indexed node, uint32 count)'),
-        args: { root }, fromBlock: BigInt(client.deployment.deployedAtBlock),
-      })
+        args: { root }, ...window,
+      }))
       return logs[0]?.transactionHash ?? null
     } catch {
       return null
