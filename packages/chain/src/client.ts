@@ -9,6 +9,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { VerityError } from '@verity/protocol'
 import { toVerityError } from './errors.ts'
 import type { VerityDeployment } from './deploy.ts'
+import { DEFAULT_LOG_BLOCK_RANGE, readInWindows } from './logWindows.ts'
 
 export type VerityWalletClient = WalletClient<Transport, Chain, Account>
 
@@ -76,14 +77,8 @@ export function createVerityClient(params: CreateVerityClientParameters): Verity
  * (see CreateVerityClientParameters), oldest first. `read` makes one eth_getLogs call for one window.
  */
 export async function readLogsInWindows<T>(client: VerityClient, fromBlock: bigint, read: (window: { fromBlock: bigint; toBlock: bigint }) => Promise<T[]>): Promise<T[]> {
-  const span = BigInt(client.logBlockRange ?? 10_000)
   const latest = await client.publicClient.getBlockNumber({ cacheTime: 0 })
-  const out: T[] = []
-  for (let from = fromBlock; from <= latest; from += span) {
-    const to = from + span - 1n < latest ? from + span - 1n : latest
-    out.push(...(await read({ fromBlock: from, toBlock: to })))
-  }
-  return out
+  return readInWindows(fromBlock, latest, client.logBlockRange ?? DEFAULT_LOG_BLOCK_RANGE, read)
 }
 
 /** The result of every state-changing action. */
