@@ -25,6 +25,20 @@ test('the default (ONNX) sentence encoder gives the TF.js backend\'s vectors thr
   }
 })
 
+test('texts batched by length come back in their own order, equal to embedding each alone', async () => {
+  const texts = Array.from({ length: 40 }, (_, i) => `${'word '.repeat((i * 7) % 23)}item ${i}`)
+  const batched = createSentenceEncoder({ batchSize: 8, cacheSize: 0 })
+  try {
+    const all = await batched.embed(texts)
+    for (const i of [0, 5, 17, 39]) {
+      const [alone] = await batched.embed([texts[i]!])
+      assert.ok(dot(all[i]!, alone!) > 1 - 1e-6, `text ${i}: cosine ${dot(all[i]!, alone!)}`)
+    }
+  } finally {
+    await batched.close?.()
+  }
+})
+
 test('the hashing embedder is deterministic and unit length', async () => {
   const e = createHashingEmbedder(64)
   const [x] = await e.embed(['hello world'])
