@@ -46,21 +46,24 @@ const word = (value: bigint): string => value.toString(16).padStart(64, '0')
 
 type Nonce = { r: bigint; kInverse: bigint; recovery: number }
 
+/** Nonces kept ready at most: one per request in flight; concurrent requests each prepare their own. */
+const MAX_READY = 64
+
 export type ReceiptSigner = {
-  /** Draws the next nonce and multiplies it by G now (call it while waiting, e.g. while a model runs). Idempotent. */
+  /** Draws a nonce and multiplies it by G now (call it while waiting, e.g. while a model runs); keeps up to 64 ready. */
   prepare(): void
   /** Signs a 32-byte EIP-712 digest: r ‖ s ‖ v as 0x-hex (65 bytes, v in {27, 28}, low s). Prepares a nonce first if none is ready. */
   signDigest(digest: Hex): Hex
 }
 
-/** A signer for one private key, holding at most one prepared nonce. */
+/** A signer for one private key and the nonces prepared for it. */
 export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
   const keyBytes = hexToBytes(privateKey, 'privateKey')
   if (keyBytes.length !== 32) throw new RangeError('privateKey must be 32 bytes')
   const d = toBigInt(keyBytes)
   if (d <= 0n || d >= N) throw new RangeError('privateKey must be a secp256k1 secret in [1, n)')
   let counter = 0n
-  let ready: Nonce | null = null
+  const ready: Nonce[] = []
 
   const drawNonce = (): Nonce => {
     for (;;) {
@@ -80,13 +83,12 @@ export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
 
   return {
     prepare() {
-      ready ??= drawNonce()
+      if (ready.length < MAX_READY) ready.push(drawNonce())
     },
     signDigest(digest) {
       const z = mod(toBigInt(hexToBytes(digest, 'digest')))
       for (;;) {
-        const nonce = ready ?? drawNonce()
-        ready = null
+        const nonce = ready.pop() ?? drawNonce()
         let s = mod(nonce.kInverse * (z + nonce.r * d))
         if (s === 0n) continue
         let recovery = nonce.recovery
