@@ -9,7 +9,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { VerityError } from '@verity/protocol'
 import { toVerityError } from './errors.ts'
 import type { VerityDeployment } from './deploy.ts'
-import { DEFAULT_LOG_BLOCK_RANGE, readInWindows } from './logWindows.ts'
+import { DEFAULT_LOG_BLOCK_RANGE, readToLatestInWindows } from './logWindows.ts'
 
 export type VerityWalletClient = WalletClient<Transport, Chain, Account>
 
@@ -77,8 +77,7 @@ export function createVerityClient(params: CreateVerityClientParameters): Verity
  * (see CreateVerityClientParameters), oldest first. `read` makes one eth_getLogs call for one window.
  */
 export async function readLogsInWindows<T>(client: VerityClient, fromBlock: bigint, read: (window: { fromBlock: bigint; toBlock: bigint }) => Promise<T[]>): Promise<T[]> {
-  const latest = await client.publicClient.getBlockNumber({ cacheTime: 0 })
-  return readInWindows(fromBlock, latest, client.logBlockRange ?? DEFAULT_LOG_BLOCK_RANGE, read)
+  return readToLatestInWindows(client.publicClient, fromBlock, client.logBlockRange ?? DEFAULT_LOG_BLOCK_RANGE, read)
 }
 
 /** The result of every state-changing action. */

@@ -21,3 +21,11 @@ export async function readInWindows<T>(
   }
   return out
 }
+
+/** readInWindows from `fromBlock` to the chain's latest block, asked of `client` now (a viem public client). */
+export async function readToLatestInWindows<T>(
+  client: { getBlockNumber(options: { cacheTime: number }): Promise<bigint> }, fromBlock: bigint, span: number,
+  read: (window: { fromBlock: bigint; toBlock: bigint }) => Promise<T[]>,
+): Promise<T[]> {
+  return readInWindows(fromBlock, await client.getBlockNumber({ cacheTime: 0 }), span, read)
+}

@@ -9,40 +9,24 @@
  * runs and `signDigest()` costs microseconds once the output is hashed.
  *
  * Nonces are random (FIPS 186-5 §6.4.1), not RFC 6979: RFC 6979 derives k from the digest, which is
- * not known in advance. Each k is hedged with the private key and a counter (k = HMAC-SHA-512(d,
- * 32 random bytes ‖ counter) mod n, as in RFC 6979 §3.6's additional data), used for exactly one
- * signature and then dropped, so a repeated nonce would need the system's random source to repeat
- * within one process. Signatures are still r ‖ s ‖ v with low s (EIP-2) and verify like any other;
- * they differ from signReceipt's deterministic ones for the same digest, which no verifier relies on.
+ * not known in advance. Each k is hedged with the private key and a counter, as RFC 6979 §3.6 does
+ * with additional data: k = HMAC-SHA-512(d, 32 random bytes ‖ counter), mapped into [1, n) (FIPS
+ * 186-5 A.2). Each k signs once and is dropped, so a repeated nonce would need the system's random
+ * source to repeat within one process. Signatures are still r ‖ s ‖ v with low s (EIP-2) and verify
+ * like any other; they differ from signReceipt's deterministic ones for the same digest, which no
+ * verifier relies on.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { invert, mapHashToField, mod } from '@noble/curves/abstract/modular.js'
+import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js'
 import { multiplyBasePoint } from '#secp256k1'
-import { bytesToHex, hexToBytes, type Hex } from './bytes.ts'
+import { bytesToHex, concatBytes, hexToBytes, type Hex } from './bytes.ts'
 
-const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+const N = secp256k1.Point.Fn.ORDER
 const HALF_N = N >> 1n
-
-const mod = (a: bigint): bigint => {
-  const r = a % N
-  return r < 0n ? r + N : r
-}
-
-/** a⁻¹ mod n by the extended Euclidean algorithm (n is prime, 0 < a < n). */
-function invert(a: bigint): bigint {
-  let [oldR, r] = [a, N]
-  let [oldS, s] = [1n, 0n]
-  while (r !== 0n) {
-    const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s]
-  }
-  return mod(oldS)
-}
-
-const toBigInt = (bytes: Uint8Array): bigint => BigInt(bytesToHex(bytes))
-const word = (value: bigint): string => value.toString(16).padStart(64, '0')
 
 type Nonce = { r: bigint; kInverse: bigint; recovery: number }
 
@@ -60,7 +44,7 @@ export type ReceiptSigner = {
 export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
   const keyBytes = hexToBytes(privateKey, 'privateKey')
   if (keyBytes.length !== 32) throw new RangeError('privateKey must be 32 bytes')
-  const d = toBigInt(keyBytes)
+  const d = bytesToNumberBE(keyBytes)
   if (d <= 0n || d >= N) throw new RangeError('privateKey must be a secp256k1 secret in [1, n)')
   let counter = 0n
   const ready: Nonce[] = []
@@ -70,14 +54,13 @@ export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
       const extra = new Uint8Array(40)
       extra.set(randomBytes(32))
       new DataView(extra.buffer).setBigUint64(32, counter++)
-      // 512 bits reduced mod n: the bias is below 2⁻²⁵⁰.
-      const k = mod(toBigInt(hmac(sha512, keyBytes, extra)))
-      if (k === 0n) continue
-      const point = multiplyBasePoint(hexToBytes(`0x${word(k)}`))
-      const x = toBigInt(point.subarray(1, 33))
+      // 512 bits mapped into [1, n): the bias is below 2⁻²⁵⁰.
+      const kBytes = mapHashToField(hmac(sha512, keyBytes, extra), N)
+      const point = multiplyBasePoint(kBytes)
+      const x = bytesToNumberBE(point.subarray(1, 33))
       // x ≥ n (probability ≈ 2⁻¹²⁸) would need recovery ids 2 and 3, which Ethereum's v cannot carry.
       if (x >= N || x === 0n) continue
-      return { r: x, kInverse: invert(k), recovery: point[64]! & 1 }
+      return { r: x, kInverse: invert(bytesToNumberBE(kBytes), N), recovery: point[64]! & 1 }
     }
   }
 
@@ -86,17 +69,18 @@ export function createReceiptSigner(privateKey: Hex): ReceiptSigner {
       if (ready.length < MAX_READY) ready.push(drawNonce())
     },
     signDigest(digest) {
-      const z = mod(toBigInt(hexToBytes(digest, 'digest')))
+      const z = mod(bytesToNumberBE(hexToBytes(digest, 'digest')), N)
       for (;;) {
         const nonce = ready.pop() ?? drawNonce()
-        let s = mod(nonce.kInverse * (z + nonce.r * d))
+        let s = mod(nonce.kInverse * (z + nonce.r * d), N)
         if (s === 0n) continue
         let recovery = nonce.recovery
         if (s > HALF_N) {
           s = N - s
           recovery ^= 1
         }
-        return `0x${word(nonce.r)}${word(s)}${(27 + recovery).toString(16)}` as Hex
+        // Ethereum's order, as signReceipt: r || s || (27 + recovery).
+        return bytesToHex(concatBytes(numberToBytesBE(nonce.r, 32), numberToBytesBE(s, 32), Uint8Array.of(27 + recovery)))
       }
     },
   }

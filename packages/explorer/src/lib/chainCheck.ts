@@ -6,7 +6,7 @@
  */
 import { createPublicClient, formatEther, http, keccak256, parseAbi, stringToHex, type Address, type Hex as ViemHex } from 'viem'
 import { merkleLeaf, receiptDigest, sameAddress, verifyMerkleProof, type Hex, type InclusionResponse, type Receipt } from '@verity/protocol'
-import { DEFAULT_LOG_BLOCK_RANGE, readInWindows } from '@verity/chain/logs'
+import { DEFAULT_LOG_BLOCK_RANGE, readToLatestInWindows } from '@verity/chain/logs'
 import { api } from './api.ts'
 import type { DisplayCheck } from './checks.ts'
 import type { ExplorerChainJson } from './chainTypes.ts'
@@ -50,12 +50,6 @@ export type NodeStanding = {
   slashes: Array<{ amount: bigint; reason: string; block: bigint; tx: Hex }>
 }
 
-/** Events from the deployment block on, read in windows: public RPCs refuse one eth_getLogs call over a wide range. */
-async function sinceDeployment<T>(chain: ExplorerChainJson, read: (window: { fromBlock: bigint; toBlock: bigint }) => Promise<T[]>): Promise<T[]> {
-  const latest = await chainClient(chain).getBlockNumber({ cacheTime: 0 })
-  return readInWindows(BigInt(chain.deployedAtBlock), latest, DEFAULT_LOG_BLOCK_RANGE, read)
-}
-
 /** The node's attestation verdict and its slashes (proven disputes), read from the registry's state and events. */
 export async function readStanding(chain: ExplorerChainJson, signer: string): Promise<NodeStanding> {
   const c = chainClient(chain)
@@ -64,7 +58,8 @@ export async function readStanding(chain: ExplorerChainJson, signer: string): Pr
   const [attested, [measurement, , verifiedAt, valid], logs] = await Promise.all([
     c.readContract({ address, abi: registryAbi, functionName: 'isAttested', args: [signer as Address] }),
     c.readContract({ address, abi: registryAbi, functionName: 'attestations', args: [signer as Address] }),
-    sinceDeployment(chain, (window) => c.getLogs({ address, event: slashed, args: { signer: signer as Address }, ...window })),
+    // In block windows from the deployment: public RPCs refuse one eth_getLogs call over a wide range.
+    readToLatestInWindows(c, BigInt(chain.deployedAtBlock), DEFAULT_LOG_BLOCK_RANGE, (window) => c.getLogs({ address, event: slashed, args: { signer: signer as Address }, ...window })),
   ])
   return {
     attested,
@@ -110,7 +105,7 @@ export async function inclusionCheck(chain: ExplorerChainJson, receipt: Receipt)
     const [node, postedAt] = await c.readContract({ address: chain.settlement as Address, abi: settlementAbi, functionName: 'batches', args: [root as ViemHex] })
     if (postedAt === 0n) return { id: 'settlement', title, status: 'fail', message: `Root ${short(root)} was never posted to the Settlement contract on chain ${chain.chainId}.` }
     if (!sameAddress(node, receipt.node)) return { id: 'settlement', title, status: 'fail', message: `Root ${short(root)} was posted by ${node}, not by the signer ${receipt.node}.` }
-    const logs = await sinceDeployment(chain, (window) => c.getLogs({ address: chain.settlement as Address, event: settlementAbi[1], args: { root: root as ViemHex }, ...window }))
+    const logs = await readToLatestInWindows(c, BigInt(chain.deployedAtBlock), DEFAULT_LOG_BLOCK_RANGE, (window) => c.getLogs({ address: chain.settlement as Address, event: settlementAbi[1], args: { root: root as ViemHex }, ...window }))
     const log = logs[0]
     const where = log ? ` in transaction ${log.transactionHash} at block ${log.blockNumber}` : ''
     return {
